@@ -1,0 +1,139 @@
+"""Auto-checks for the exercises: run a student's function on several cases.
+
+Each `check_*` function compares the student's implementation with the package's reference
+behaviour on a handful of cases, prints one line per case (✓ or ✗ with a hint) and raises
+`CheckFailed` if any case failed. A stub that still raises `NotImplementedError` makes the
+check raise that error unchanged, so the student sees which exercise is still open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+__all__ = ["CheckFailed", "run_cases", "check_count_params", "check_space_size",
+           "check_sample_cell", "check_neighbours"]
+
+
+class CheckFailed(AssertionError):
+    """At least one case of an exercise check failed."""
+
+
+Case = tuple[str, Callable[[], object], Callable[[object], bool], str]
+
+
+def run_cases(exercise: str, cases: list[Case]) -> None:
+    """Run (description, call, accept, hint) cases; print ✓/✗ lines; raise on failure."""
+    failed = 0
+    for desc, call, accept, hint in cases:
+        try:
+            got = call()
+        except NotImplementedError:
+            raise
+        except Exception as e:  # the student's code failed: report it as a failed case
+            print(f"✗ {desc}: raised {type(e).__name__}: {e}\n    hint: {hint}")
+            failed += 1
+            continue
+        if accept(got):
+            print(f"✓ {desc}")
+        else:
+            print(f"✗ {desc}: got {got!r}\n    hint: {hint}")
+            failed += 1
+    if failed:
+        raise CheckFailed(f"{exercise}: {failed} of {len(cases)} case(s) failed; see the "
+                          "hints above")
+    print(f"{exercise}: all {len(cases)} cases passed.")
+
+
+def check_count_params(fn: Callable) -> None:
+    """Exercise 0.1: `fn(model)` returns the number of trainable parameters."""
+    import torch
+    from torch import nn
+
+    from .hardware import count_params
+
+    def frozen():
+        m = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2))
+        m[0].weight.requires_grad_(False)
+        return m
+
+    models = {
+        "Linear(10, 5): weights and bias": lambda: nn.Linear(10, 5),
+        "Conv1d(1, 8, 3) + BatchNorm1d(8) (BN buffers are not parameters)":
+            lambda: nn.Sequential(nn.Conv1d(1, 8, 3), nn.BatchNorm1d(8)),
+        "a frozen weight does not count": frozen,
+        "a model without parameters": lambda: nn.ReLU(),
+    }
+    cases = []
+    for desc, make in models.items():
+        torch.manual_seed(0)
+        m = make()
+        want = count_params(m)
+        cases.append((desc, lambda m=m: fn(m), lambda got, w=want: got == w,
+                      f"expected {want}; sum p.numel() over model.parameters() that "
+                      "require grad"))
+    run_cases("Exercise 0.1", cases)
+
+
+def check_space_size(fn: Callable) -> None:
+    """Exercise 2.1: `fn(n_nodes, n_ops)` = number of distinct DARTS cells."""
+    from .ops import DARTS_OPS
+    from .spaces import CellSearchSpace
+
+    cases = []
+    for n_nodes, n_ops in [(1, 1), (1, 3), (2, 2), (4, 7), (5, 8)]:
+        want = CellSearchSpace(n_nodes, DARTS_OPS[:n_ops]).size()
+        cases.append((f"{n_nodes} node(s), {n_ops} op(s)", lambda n=n_nodes, k=n_ops: fn(n, k),
+                      lambda got, w=want: got == w,
+                      f"expected {want}; node i chooses an unordered pair of distinct inputs "
+                      "among i+2 earlier nodes, and an op for each of the two edges"))
+    run_cases("Exercise 2.1", cases)
+
+
+def check_sample_cell(fn: Callable) -> None:
+    """Exercise 2.2: `fn(n_nodes, ops, rng)` samples a valid DARTS cell (distinct inputs,
+    earlier nodes only), covering the whole space."""
+    import random
+
+    from .spaces import CellSearchSpace
+
+    def valid_many(n_nodes, ops):
+        space = CellSearchSpace(n_nodes, ops)
+        rng = random.Random(0)
+        for _ in range(300):
+            space.validate(fn(n_nodes, list(ops), rng))
+        return True
+
+    def covers(n_nodes, ops):
+        space = CellSearchSpace(n_nodes, ops)
+        rng = random.Random(1)
+        seen = {space.canonical(fn(n_nodes, list(ops), rng)) for _ in range(40 * space.size())}
+        return len(seen), space.size()
+
+    cases = [
+        ("300 samples of a 4-node cell are valid", lambda: valid_many(4, ["skip_connect",
+                                                                          "sep_conv_3x3"]),
+         lambda got: got is True, "each node i picks 2 *distinct* inputs from 0..i+1"),
+        ("1 node, 1 op: the only cell", lambda: valid_many(1, ["skip_connect"]),
+         lambda got: got is True, "with one node the inputs must be 0 and 1"),
+        ("every cell of a 2-node, 2-op space appears", lambda: covers(2, ["skip_connect",
+                                                                         "max_pool_3x3"]),
+         lambda got: got[0] == got[1],
+         "sample inputs with random.sample(range(i + 2), 2) and ops with rng.choice"),
+    ]
+    run_cases("Exercise 2.2", cases)
+
+
+def check_neighbours(fn: Callable) -> None:
+    """Exercise 2.3: `fn(arch)` returns all one-edge mutations of an NB201 arch tuple."""
+    from .spaces import NB201Space
+
+    space = NB201Space()
+    cases = []
+    for seed in (0, 1, 2):
+        a = space.sample(seed)
+        want = sorted(space.neighbours(a))
+        cases.append((f"neighbours of {space.format(a)}",
+                      lambda a=a: sorted(fn(a)), lambda got, w=want: got == w,
+                      "change exactly one of the 6 edges to each of the 4 other ops: 24 "
+                      "tuples, none equal to the input"))
+    run_cases("Exercise 2.3", cases)

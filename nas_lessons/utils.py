@@ -1,0 +1,86 @@
+"""Reproducibility and small helpers shared by every lesson.
+
+`seed_everything` fixes every source of randomness the course uses (Python's `random`,
+NumPy, PyTorch) *and* the PyTorch thread count, because the same seed gives different floats
+at 1 and at 2 threads (reductions are split differently). `show_source` lets a notebook show
+the package's own implementation instead of keeping a second copy of it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import random
+
+import numpy as np
+import torch
+
+__all__ = ["seed_everything", "show_source", "get_device", "in_notebook"]
+
+
+def seed_everything(seed: int, threads: int = 1) -> torch.Generator:
+    """Seed `random`, NumPy and PyTorch, fix the thread count, return a seeded generator.
+
+    Same seed + same machine + same `threads` -> bit-identical results in this course.
+    The returned `torch.Generator` is what data loaders and samplers should receive.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where rich display is available)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
+
+
+def show_source(obj: object) -> str | None:
+    """Show the source code of a package function or class.
+
+    In Jupyter it is rendered with syntax highlighting; elsewhere it is printed as plain
+    text. Returns the source string outside Jupyter (handy in tests), None inside.
+    """
+    try:
+        src = inspect.getsource(obj)  # type: ignore[arg-type]
+    except (TypeError, OSError) as e:
+        raise TypeError(f"cannot show the source of {obj!r}: {e}") from None
+    if in_notebook():
+        from IPython.display import Markdown, display
+
+        display(Markdown(f"```python\n{src}\n```"))
+        return None
+    print(src)
+    return src
+
+
+def get_device(name: str = "cpu") -> torch.device:
+    """Return the torch device for 'cpu' or 'cuda' ('auto' picks CUDA when present).
+
+    Asking for 'cuda' on a machine without a usable GPU raises a ValueError that says so,
+    instead of failing later inside a forward pass.
+    """
+    allowed = ("cpu", "cuda", "auto")
+    base = str(name).split(":")[0]
+    if base not in allowed:
+        raise ValueError(f"unknown device {name!r}; allowed: {', '.join(allowed)} (or 'cuda:N')")
+    if base == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if base == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            "DEVICE='cuda' was asked for but PyTorch sees no CUDA GPU on this machine "
+            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda is not None}); "
+            "set DEVICE='cpu' in the parameters cell, or install a CUDA build of torch."
+        )
+    return torch.device(name)

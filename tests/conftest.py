@@ -1,0 +1,31 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def mnist1d():
+    from nas_lessons.data import load_dataset
+
+    return load_dataset("mnist1d")
+
+
+def run_python(code: str, cwd: Path = ROOT) -> str:
+    """Run `code` in a fresh interpreter and return its stdout (raises on failure)."""
+    import subprocess
+
+    res = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
+                         text=True, timeout=600)
+    if res.returncode != 0:
+        raise AssertionError(res.stderr)
+    return res.stdout

@@ -1,0 +1,156 @@
+"""The mnist1d-201 benchmark: build/pack/load round trip on a tiny build, and the bundled file."""
+
+import gzip
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from nas_lessons.benchmark import (
+    BUNDLED,
+    SETTINGS,
+    Benchmark,
+    build,
+    build_jobs,
+    cpu_model,
+    pack,
+    read_results,
+    verify,
+)
+from nas_lessons.spaces import NB201Space
+
+SPACE = NB201Space()
+TINY = replace(SETTINGS, n_samples=1000, epochs=2, C=4)
+
+
+@pytest.fixture(scope="module")
+def tiny_build(tmp_path_factory):
+    out = tmp_path_factory.mktemp("build")
+    cells = [SPACE.format(a) for a in SPACE.unique_archs()[:3]]
+    jobs = [(c, 0) for c in cells] + [(cells[0], 1)]
+    assert build(out, workers=1, settings=TINY, jobs=jobs, progress=False) == 4
+    return out, cells, jobs
+
+
+def test_build_resumes_and_survives_truncation(tiny_build):
+    out, cells, jobs = tiny_build
+    assert build(out, workers=1, settings=TINY, jobs=jobs, progress=False) == 0
+    with open(out / "results.jsonl", "a") as fh:
+        fh.write('{"arch": "|none~0|+|no')  # a writer killed mid-line
+    assert len(read_results(out)) == 4
+    recs = read_results(out)
+    r = next(x for x in recs if x["seed"] == 0)
+    assert len(r["val_acc"]) == TINY.epochs and {"params", "flops", "latency_ms"} <= set(r)
+    assert "params" not in next(x for x in recs if x["seed"] == 1)
+
+
+def test_gz_snapshot_is_merged(tiny_build, tmp_path):
+    out, _, _ = tiny_build
+    lines = (out / "results.jsonl").read_text().splitlines()[:2]
+    with gzip.open(tmp_path / "results.jsonl.gz", "wt") as fh:
+        fh.write("\n".join(lines) + "\n")
+    assert len(read_results(tmp_path)) == 2
+
+
+@pytest.fixture(scope="module")
+def tiny_bench(tiny_build, tmp_path_factory):
+    out, _, _ = tiny_build
+    with pytest.raises(ValueError, match="only 3 of 6466"):
+        pack(out, tmp_path_factory.mktemp("p") / "b.npz", settings=TINY)
+    dest = pack(out, tmp_path_factory.mktemp("p") / "b.npz", allow_partial=True, settings=TINY)
+    return dest
+
+
+def test_pack_load_query(tiny_bench, tiny_build):
+    _, cells, _ = tiny_build
+    b = Benchmark.load(tiny_bench)
+    assert not b.complete and int(b.trained.sum()) == 3 and b.seeds == [0, 1]
+    r = b.query(cells[0])
+    assert r["epoch"] == TINY.epochs and 0 <= r["val_acc"] <= 100 and r["params"] > 0
+    half = b.query(cells[0], epoch=1)
+    assert half["train_seconds"] == pytest.approx(r["train_seconds"] / 2)
+    assert b.query(cells[0], seed=1)["val_acc"] != r["val_acc"] or True
+    m = b.query(cells[0], seed="mean")["test_acc"]
+    lo, hi = sorted([r["test_acc"], b.query(cells[0], seed=1)["test_acc"]])
+    assert lo <= m <= hi
+    with pytest.raises(ValueError, match="seed 1 was not trained"):
+        b.query(cells[1], seed=1)
+    with pytest.raises(ValueError, match="seeds"):
+        b.query(cells[0], seed=7)
+    with pytest.raises(ValueError, match="epoch must be in 1..2"):
+        b.query(cells[0], epoch=3)
+    with pytest.raises(ValueError, match="partial benchmark"):
+        b.query(SPACE.unique_archs()[-1])
+    with pytest.raises(ValueError, match="unknown op"):
+        b.query("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+    v = b.array("val_acc")
+    assert v.shape == (15_625,) and np.isfinite(v).sum() == b.available().sum()
+    assert b.optimum("val_acc")["val_acc"] == np.nanmax(v)
+    with pytest.raises(ValueError, match="unknown metric"):
+        b.array("accuracy")
+
+
+def test_isomorphic_archs_share_a_record(tiny_bench):
+    b = Benchmark.load(tiny_bench)
+    table = SPACE.canonical_table()
+    for canon in SPACE.unique_archs()[:3]:
+        members = [a for a in SPACE.enumerate() if table[SPACE.index(a)] == canon]
+        recs = {json.dumps({k: v for k, v in b.query(a).items() if k != "arch"})
+                for a in members[:20]}
+        assert len(recs) == 1
+
+
+def test_checksum_and_version_checked(tiny_bench, tmp_path):
+    with np.load(tiny_bench) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["test_acc"] = arrays["test_acc"] + 1
+    np.savez_compressed(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        Benchmark.load(tmp_path / "bad.npz")
+    meta = json.loads(str(arrays["meta"]))
+    meta["format_version"] = 99
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez_compressed(tmp_path / "old.npz", **arrays)
+    with pytest.raises(ValueError, match="format version 99"):
+        Benchmark.load(tmp_path / "old.npz")
+    with pytest.raises(FileNotFoundError, match="bench build"):
+        Benchmark.load(tmp_path / "missing.npz")
+
+
+def test_build_jobs_cover_all_unique_cells():
+    jobs = build_jobs()
+    seed0 = [a for a, s in jobs if s == 0]
+    assert len(seed0) == len(set(seed0)) == 6_466
+    assert sum(s == 1 for _, s in jobs) == sum(s == 2 for _, s in jobs) == 500
+
+
+# ---- the bundled benchmark -------------------------------------------------------------------
+bundled = pytest.mark.skipif(not BUNDLED.exists(), reason="bundled benchmark not packed yet")
+
+
+@bundled
+def test_bundled_schema_and_resolution():
+    b = Benchmark.load()
+    assert b.meta["name"] == "mnist1d-201" and b.settings == SETTINGS
+    assert b.row.shape == (15_625,) and b.trained.shape == (6_466,)
+    assert b.meta["pilot"]["spread"] > 5 * b.meta["pilot"]["noise"]
+    if b.complete:
+        assert b.available().all() and len(b.seeds) >= 3
+        assert np.isfinite(b.array("val_acc")).all()
+    assert BUNDLED.stat().st_size < 10e6
+
+
+@bundled
+def test_bundled_retrain_two_cells():
+    """Retraining reproduces stored values bit for bit on the CPU model that built the
+    benchmark (same torch, 1 thread); elsewhere within seed noise."""
+    b = Benchmark.load()
+    rows = verify(2, seed=0, bench=b)
+    same = (b.meta["machine"]["processor"] == cpu_model()
+            and b.meta["machine"]["torch"] == __import__("torch").__version__)
+    for r in rows:
+        if same:
+            assert r["diff_val_acc"] == 0 and r["test_acc"] == r["stored_test_acc"], r
+        else:
+            assert abs(r["diff_val_acc"]) < 5, r

@@ -1,0 +1,103 @@
+"""The exercise machinery: generator, markers, checks, and the generated notebooks."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from torch import nn
+
+from nas_lessons.checks import CheckFailed, check_count_params
+from nas_lessons.exercises import MarkerError, build_all, build_exercise, strip_solutions
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLVED = """def f(x):
+    # BEGIN SOLUTION 1.2: double x
+    y = 2 * x
+    return y
+    # END SOLUTION
+"""
+
+
+def test_strip_solutions_stub():
+    out = strip_solutions(SOLVED)
+    assert "2 * x" not in out
+    assert "    raise NotImplementedError('Exercise 1.2: double x')" in out
+    ns: dict = {}
+    exec(out, ns)
+    with pytest.raises(NotImplementedError, match="Exercise 1.2: double x"):
+        ns["f"](1)
+
+
+@pytest.mark.parametrize("src,msg", [
+    ("# BEGIN SOLUTION\nx = 1\n# END SOLUTION", "N.k: what to do"),
+    ("# BEGIN SOLUTION 1.1: a\nx = 1\n", "never closed"),
+    ("x = 1\n# END SOLUTION", "without a"),
+    ("# BEGIN SOLUTION 1.1: a\n# BEGIN SOLUTION 1.2: b\n# END SOLUTION", "inside another"),
+])
+def test_malformed_markers(src, msg):
+    with pytest.raises(MarkerError, match=msg):
+        strip_solutions(src, "nb.ipynb, cell 3")
+
+
+def test_check_count_params_accepts_and_rejects(capsys):
+    check_count_params(lambda m: sum(p.numel() for p in m.parameters() if p.requires_grad))
+    assert "all 4 cases passed" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match="Exercise 0.1"):
+        check_count_params(lambda m: sum(p.numel() for p in m.parameters()))
+    assert "✗ a frozen weight" in capsys.readouterr().out
+
+    def stub(m):
+        raise NotImplementedError("Exercise 0.1: count")
+
+    with pytest.raises(NotImplementedError, match="Exercise 0.1"):
+        check_count_params(stub)
+    assert check_count_params.__doc__
+    assert isinstance(nn.Linear(1, 1), nn.Module)
+
+
+def test_exercises_match_generator(tmp_path):
+    assert build_all(ROOT / "solutions", ROOT / "exercises", check=True) == [], (
+        "exercises/ is out of date: run `nas-lessons exercises build`")
+
+
+def test_generator_clears_outputs_and_tags_checks():
+    for path in sorted((ROOT / "solutions").glob("*.ipynb")):
+        nb = build_exercise(path)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None
+                assert "BEGIN SOLUTION" not in cell.source
+                if "check_" in cell.source and "import" not in cell.source.split("check_")[0][-30:]:
+                    assert "raises-exception" in cell.metadata.get("tags", [])
+
+
+def _run(path: Path):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb
+
+
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_unsolved_exercises_fail_with_their_message(path):
+    """Every check cell of the generated exercise fails with its exercise's message, and
+    no other cell fails. (The solution notebooks themselves run under nbval.)"""
+    nb = _run(ROOT / "exercises" / path.name)
+    n_checks = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        if "raises-exception" in cell.metadata.get("tags", []):
+            n_checks += 1
+            assert errors, f"check cell did not fail:\n{cell.source}"
+            assert errors[0].ename == "NotImplementedError"
+            assert errors[0].evalue.startswith("Exercise "), errors[0].evalue
+        else:
+            assert not errors, f"cell failed:\n{cell.source}\n{errors[0].evalue}"
+    assert n_checks >= 1

@@ -1,0 +1,185 @@
+import math
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nas_lessons.ops import DARTS_OPS, NB201_OPS
+from nas_lessons.spaces import CellSearchSpace, NB201Space, OperationType
+
+SPACE = NB201Space()
+archs = st.tuples(*[st.sampled_from(NB201_OPS)] * 6)
+
+
+# ---- NAS-Bench-201 ------------------------------------------------------------------------
+def test_counts_15625_6466_341():
+    all_archs = SPACE.enumerate()
+    assert len(all_archs) == len(set(all_archs)) == 15_625
+    assert len({SPACE.unique_key(a) for a in all_archs}) == 6_466  # NATS-Bench's count
+    assert len(SPACE.unique_archs()) == 6_466
+    assert sum(not SPACE.has_path(a) for a in all_archs) == 341
+    assert len({SPACE.strict_key(a) for a in all_archs}) == 5_390
+
+
+def test_exact_string_format():
+    s = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|"
+    a = SPACE.parse(s)
+    assert a == ("nor_conv_3x3", "skip_connect", "nor_conv_1x1", "none", "avg_pool_3x3",
+                 "nor_conv_3x3")
+    assert SPACE.format(a) == s
+    assert SPACE.genotype(a)[2] == (("none", 0), ("avg_pool_3x3", 1), ("nor_conv_3x3", 2))
+    assert SPACE.to_arch(SPACE.genotype(a)) == a
+
+
+@given(archs)
+def test_parse_format_roundtrip(a):
+    assert SPACE.parse(SPACE.format(a)) == a
+    assert SPACE.from_index(SPACE.index(a)) == a
+
+
+@given(archs)
+def test_canonical_idempotent_and_equivalent(a):
+    c = SPACE.canonical(a)
+    assert SPACE.canonical(c) == c
+    assert SPACE.unique_key(c) == SPACE.unique_key(a)
+
+
+@given(archs)
+def test_canonical_invariant_under_relabelling(a):
+    """Swapping the two intermediate nodes (1 <-> 2) gives an isomorphic cell. It is a valid
+    NB201 arch only when node 2 does not read node 1; then both share a canonical cell."""
+    e10, e20, e21, e30, e31, e32 = a
+    if e21 != "none":
+        return
+    swapped = (e20, e10, "none", e30, e32, e31)
+    assert SPACE.canonical(swapped) == SPACE.canonical(a)
+
+
+def test_summand_order_does_not_matter():
+    a = SPACE.parse("|nor_conv_1x1~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|"
+                    "nor_conv_3x3~1|none~2|")
+    b = SPACE.parse("|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|"
+                    "none~1|nor_conv_3x3~2|")
+    assert SPACE.canonical(a) == SPACE.canonical(b)
+
+
+def test_dead_edges_become_none():
+    a = SPACE.parse("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|nor_conv_3x3~2|")
+    assert not SPACE.has_path(a)
+    assert SPACE.canonical(a).count("nor_conv_3x3") <= a.count("nor_conv_3x3")
+
+
+@given(archs, st.integers(0, 2**31))
+def test_neighbours_and_mutate(a, seed):
+    nb = SPACE.neighbours(a)
+    assert len(nb) == 24 and len(set(nb)) == 24 and a not in nb
+    assert all(sum(x != y for x, y in zip(a, n)) == 1 for n in nb)
+    assert SPACE.mutate(a, seed) in nb
+
+
+@given(archs)
+def test_encodings(a):
+    oh = SPACE.onehot(a)
+    assert oh.shape == (30,) and oh.sum() == 6
+    adj, labels = SPACE.adjacency(a)
+    assert adj.shape == (8, 8) and np.all(np.triu(adj, 1) == adj) and labels[1:7] == list(a)
+    pe = SPACE.path_encoding(a)
+    assert pe.shape == (84,) and pe.sum() == len(SPACE.paths(a)) <= 4
+    assert (pe.sum() > 0) == SPACE.has_path(a)
+
+
+@pytest.mark.parametrize("bad,msg", [
+    ("|nor_conv_3x3~0|+|skip_connect~0|+|none~0|none~1|none~2|", "exactly 2 incoming"),
+    ("|conv7x7~0|+|none~0|none~1|+|none~0|none~1|none~2|", "unknown op 'conv7x7' on edge "
+     "0->1; allowed: none, skip_connect"),
+    ("|none~0|+|none~0|none~1|", "3 nodes"),
+    ("|none~1|+|none~0|none~1|+|none~0|none~1|none~2|", "out of place"),
+    ("|none~0|+|none~0|none~2|+|none~0|none~1|none~2|", "no self or forward"),
+    ("|none0|+|none~0|none~1|+|none~0|none~1|none~2|", "op~input"),
+    ("none~0+none~0|none~1+none~0|none~1|none~2", "must be written"),
+])
+def test_invalid_strings(bad, msg):
+    with pytest.raises(ValueError, match=msg):
+        SPACE.parse(bad)
+
+
+@given(st.text(max_size=60))
+def test_garbage_always_valueerror(s):
+    try:
+        SPACE.parse(s)
+    except ValueError as e:
+        assert str(e)
+
+
+def test_invalid_tuples():
+    with pytest.raises(ValueError, match="6 edges"):
+        SPACE.to_arch(("none",) * 5)
+    with pytest.raises(ValueError, match="unknown op"):
+        SPACE.to_arch(("conv",) * 6)
+    with pytest.raises(ValueError, match="index"):
+        SPACE.from_index(15_625)
+    with pytest.raises(TypeError):
+        SPACE.to_arch(3.5)
+
+
+# ---- DARTS cell space -----------------------------------------------------------------------
+def test_darts_size_formula():
+    s = CellSearchSpace()  # 4 nodes, the 7 DARTS ops without none
+    assert len(s.operations) == 7
+    assert s.size() == 180 * 7**8 == math.prod(math.comb(i + 2, 2) for i in range(4)) * 7**8
+    assert s.size() ** 2 > 1e18  # normal + reduction
+
+
+@pytest.mark.parametrize("n_nodes,n_ops", [(1, 1), (1, 3), (2, 2), (2, 3), (3, 2)])
+def test_size_matches_brute_force(n_nodes, n_ops):
+    s = CellSearchSpace(n_nodes, DARTS_OPS[1:1 + n_ops])
+    distinct = set(s.enumerate())
+    assert len(distinct) == s.size()
+    ordered = list(s.enumerate(ordered=True))
+    assert len(ordered) == s.size() * 2**n_nodes  # each node's pair in both orders
+    assert {s.canonical(c) for c in ordered} == distinct
+
+
+def test_sampling_is_uniform_over_distinct_cells():
+    s = CellSearchSpace(2, DARTS_OPS[1:3])
+    rng = random.Random(0)
+    counts: dict = {}
+    for _ in range(20 * s.size()):
+        c = s.sample(rng)
+        counts[c] = counts.get(c, 0) + 1
+    assert set(counts) == set(s.enumerate())
+    assert max(counts.values()) < 3 * min(counts.values())
+
+
+@given(st.integers(1, 5), st.integers(0, 2**31))
+@settings(max_examples=50)
+def test_sample_mutate_valid(n_nodes, seed):
+    s = CellSearchSpace(n_nodes, [OperationType.SKIP, OperationType.SEP_CONV_3x3, "max_pool_3x3"])
+    c = s.sample(seed)
+    assert s.validate(c) == c == s.canonical(c)
+    m = s.mutate(c, seed)
+    assert s.validate(m) and m != c
+
+
+@pytest.mark.parametrize("cell,msg", [
+    ([("sep_conv_3x3", 0), ("sep_conv_3x3", 0)] + [("skip_connect", 0), ("skip_connect", 1)] * 3,
+     "twice"),
+    ([("sep_conv_3x3", 0), ("sep_conv_3x3", 2)] + [("skip_connect", 0), ("skip_connect", 1)] * 3,
+     "no self or forward"),
+    ([("conv7x7", 0), ("sep_conv_3x3", 1)] + [("skip_connect", 0), ("skip_connect", 1)] * 3,
+     "unknown op 'conv7x7'"),
+    ([("sep_conv_3x3", 0)], "has 8"),
+    (["abc"], "pairs"),
+])
+def test_invalid_darts_cells(cell, msg):
+    with pytest.raises(ValueError, match=msg):
+        CellSearchSpace().validate(cell)
+
+
+def test_bad_space_arguments():
+    with pytest.raises(ValueError, match="unknown op"):
+        CellSearchSpace(4, ["conv7x7"])
+    with pytest.raises(ValueError, match="n_nodes"):
+        CellSearchSpace(0)
