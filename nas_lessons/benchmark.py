@@ -6,8 +6,9 @@ search strategy "trains" an architecture by looking it up, and strategies can be
 equal *simulated* training time (NAS-Bench-201's protocol) in seconds on a laptop.
 
 Here the space is NAS-Bench-201's (15,625 cells, 6,466 unique up to isomorphism); the data
-is MNIST-1D (Greydanus & Kobak, 2024); the network is `NB201Network` with `SETTINGS`. Only
-the canonical cell of each isomorphism class is trained; every other arch resolves to it.
+is MNIST-1D (Greydanus & Kobak, 2024); the network is `NB201Network` with `SETTINGS`. One
+representative of each of NATS-Bench's 6,466 isomorphism classes (`NB201Space.unique_key`) is
+trained; every other arch resolves to its class's record.
 
 Building: `build()` (CLI `nas-lessons bench build`) appends one JSON line per finished
 (cell, seed) to `results.jsonl`, so an interrupted build loses at most the cells in flight
@@ -310,7 +311,7 @@ def pack(out: str | Path, dest: str | Path = BUNDLED, allow_partial: bool = Fals
     meta = {"format_version": FORMAT_VERSION, "name": "mnist1d-201",
             "settings": asdict(settings), "machine": machine_info(),
             "n_records": len(recs), "complete": n_seed0 == len(uniq),
-            "pilot": pilot_summary or {}}
+            "pilot": pilot_summary if pilot_summary is not None else _bundled_pilot()}
     meta["sha256"] = _checksum(arrays, meta)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -318,6 +319,11 @@ def pack(out: str | Path, dest: str | Path = BUNDLED, allow_partial: bool = Fals
     np.savez_compressed(tmp, meta=np.array(json.dumps(meta)), **arrays)
     tmp.replace(dest)
     return dest
+
+
+def _bundled_pilot() -> dict:
+    path = BUNDLED.parent / "mnist1d201_pilot.json"
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 # ---- querying ----------------------------------------------------------------------------
@@ -337,7 +343,7 @@ class Benchmark:
         self.space = NB201Space()
         self._a = arrays
         self.seeds = [int(s) for s in arrays["seeds"]]
-        canon = self.space.canonical_table()
+        canon = self.space.canonical_table(strict=False)
         u_of = {int(i): u for u, i in enumerate(arrays["unique_index"])}
         #: for each of the 15,625 archs, the row of its canonical cell
         self.row = np.array([u_of[self.space.index(a)] for a in canon], np.int64)
@@ -418,7 +424,7 @@ class Benchmark:
         pick_e = (lambda a: float(a[u, 0, e - 1]) if s == 0 else  # noqa: E731
                   float(np.nanmean(a[u, :, e - 1])) if s is None else float(a[u, s, e - 1]))
         rec = {"arch": self.space.format(arch),
-               "canonical": self.space.format(self.space.canonical(arch)),
+               "canonical": self.space.format(self.space.nats_canonical(arch)),
                "epoch": e, **{k: pick_e(self._a[k]) for k in CURVES},
                "test_acc": pick(self._a["test_acc"]),
                "train_seconds": pick(self._a["train_seconds"]) * e / self.epochs,

@@ -409,26 +409,38 @@ class NB201Space:
         return node[self.N_NODES - 1]
 
     def canonical(self, arch) -> NB201Arch:
-        """The representative of `arch`'s isomorphism class: of all archs with the same
-        `unique_key`, the cheapest one (fewest 3x3 convs, then 1x1 convs, pools, skips;
-        ties by index). So dead edges become `none`. Idempotent."""
-        return self.canonical_table()[self.index(arch)]
+        """The representative of `arch`'s isomorphism class (`strict_key`): of all archs that
+        compute the same expression, the cheapest one (fewest 3x3 convs, then 1x1 convs,
+        pools, skips; ties by index). Dead edges become `none`. Idempotent, and invariant
+        under relabelling the intermediate nodes."""
+        return self._table(strict=True)[self.index(arch)]
 
-    def canonical_table(self) -> list[NB201Arch]:
-        """canonical(arch) for all 15,625 archs in index order (computed once, cached)."""
-        if getattr(NB201Space, "_canon", None) is None:
+    def nats_canonical(self, arch) -> NB201Arch:
+        """Like `canonical`, but for NATS-Bench's coarser classes (`unique_key`, 6,466 of
+        them): the cell our benchmark trained for `arch`."""
+        return self._table(strict=False)[self.index(arch)]
+
+    def canonical_table(self, strict: bool = False) -> list[NB201Arch]:
+        """The representative of every one of the 15,625 archs, in index order."""
+        return self._table(strict)
+
+    _tables: dict = {}
+
+    def _table(self, strict: bool) -> list[NB201Arch]:
+        if strict not in NB201Space._tables:
             archs = self.enumerate()
+            keys = [self._expression(a, strict) for a in archs]
             best: dict[str, tuple] = {}
-            for idx, a in enumerate(archs):
-                k = self._expression(a, strict=False)
+            for idx, (a, k) in enumerate(zip(archs, keys)):
                 cost = (a.count("nor_conv_3x3"), a.count("nor_conv_1x1"),
                         a.count("avg_pool_3x3"), a.count("skip_connect"), idx)
                 if k not in best or cost < best[k][0]:
                     best[k] = (cost, a)
-            NB201Space._canon = [best[self._expression(a, strict=False)][1] for a in archs]
-        return NB201Space._canon
+            NB201Space._tables[strict] = [best[k][1] for k in keys]
+        return NB201Space._tables[strict]
 
     def unique_archs(self) -> list[NB201Arch]:
-        """The 6,466 canonical cells, in index order."""
-        table = self.canonical_table()
+        """The 6,466 representatives of NATS-Bench's classes, in index order (the cells our
+        benchmark trains)."""
+        table = self._table(strict=False)
         return [a for i, a in enumerate(table) if self.index(a) == i]

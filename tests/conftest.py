@@ -20,12 +20,16 @@ def mnist1d():
     return load_dataset("mnist1d")
 
 
-def run_python(code: str, cwd: Path = ROOT) -> str:
-    """Run `code` in a fresh interpreter and return its stdout (raises on failure)."""
+@pytest.fixture(scope="session")
+def run_python():
+    """Run Python code in a fresh interpreter and return its stdout (raises on failure)."""
     import subprocess
 
-    res = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
-                         text=True, timeout=600)
-    if res.returncode != 0:
-        raise AssertionError(res.stderr)
-    return res.stdout
+    def run(code: str, cwd: Path = ROOT) -> str:
+        res = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
+                             text=True, timeout=600)
+        if res.returncode != 0:
+            raise AssertionError(res.stderr)
+        return res.stdout
+
+    return run

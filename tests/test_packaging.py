@@ -22,8 +22,8 @@ def _name(req: str) -> str:
 def test_environment_lists_pyproject_packages():
     proj = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = {_name(r) for r in proj["dependencies"] + proj["optional-dependencies"]["dev"]}
-    env = (ROOT / "environment.yml").read_text()
-    listed = {_name(m) for m in re.findall(r"^\s+- (?!-e)([A-Za-z][\w.\-]*[^\n]*)$", env, re.M)}
+    env = (ROOT / "environment.yml").read_text().split("dependencies:", 1)[1]
+    listed = {_name(m) for m in re.findall(r"^\s+- ([A-Za-z][^\n:]*)$", env, re.M)}
     missing = {w for w in wanted if CONDA_NAMES.get(w, w) not in listed}
     extra = {x for x in listed - {"python", "pip"} if x not in
              {CONDA_NAMES.get(w, w) for w in wanted}}

@@ -3,7 +3,6 @@ from torch import nn
 
 from nas_lessons.training import History, evaluate, train
 from nas_lessons.utils import seed_everything
-from tests.conftest import run_python
 
 
 def small_cnn():
@@ -60,5 +59,5 @@ print(h.hexdigest())
 """
 
 
-def test_bit_identical_across_processes():
+def test_bit_identical_across_processes(run_python):
     assert run_python(CODE) == run_python(CODE)
