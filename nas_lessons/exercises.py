@@ -86,7 +86,8 @@ def build_exercise(solution_path: str | Path):
             cell.metadata["tags"] = tags
         else:
             cell.metadata.pop("tags", None)
-    nb.metadata.pop("widgets", None)
+    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                  "name": "python3"}, "language_info": {"name": "python"}}
     nb.nbformat_minor = 5
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i}"

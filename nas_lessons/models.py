@@ -25,7 +25,7 @@ from .ops import OPS, FactorizedReduce, ReLUConvBN, Zero, bn_cls, conv_cls, make
 from .spaces import CellSearchSpace, Genotype, NB201Space
 
 __all__ = ["NB201Cell", "NB201Network", "DARTSCell", "DARTSNetwork", "ResNetReduction",
-           "make_baseline", "BASELINES",
+           "make_baseline", "BASELINES", "make_cnn",
            "CheapReduction"]
 
 
@@ -211,3 +211,28 @@ def make_baseline(name: str, input_shape: tuple[int, ...], num_classes: int,
         conv(channels, channels, 3, stride=2, padding=1), nn.ReLU(),
         conv(channels, channels, 3, stride=2, padding=1), nn.ReLU(),
         pool(4), nn.Flatten(), nn.Linear(channels * 4**rank, num_classes))
+
+
+def make_cnn(input_shape: tuple[int, ...], num_classes: int, channels: int = 32,
+             kernel: int = 5, depth: int = 3) -> nn.Module:
+    """A plain CNN family for small searches: `depth` ReLU conv layers of `channels` filters
+    and size `kernel` (the first three with stride 2), pooled to 4 positions per axis, then
+    a linear classifier."""
+    rank = len(input_shape) - 1
+    if rank not in (1, 2):
+        raise ValueError(f"make_cnn needs (C, L) or (C, H, W) inputs, got {input_shape}")
+    for name, v, lo in (("channels", channels, 1), ("kernel", kernel, 1), ("depth", depth, 1)):
+        if not isinstance(v, int) or v < lo:
+            raise ValueError(f"{name} must be an int >= {lo}, got {v!r}")
+    if kernel % 2 == 0:
+        raise ValueError(f"kernel must be odd (same padding), got {kernel}")
+    conv = conv_cls(rank)
+    layers: list[nn.Module] = []
+    c_in = input_shape[0]
+    for i in range(depth):
+        layers += [conv(c_in, channels, kernel, stride=2 if i < 3 else 1, padding=kernel // 2),
+                   nn.ReLU()]
+        c_in = channels
+    pool = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)[rank - 1]
+    return nn.Sequential(*layers, pool(4), nn.Flatten(), nn.Linear(channels * 4**rank,
+                                                                  num_classes))

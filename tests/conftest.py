@@ -33,3 +33,11 @@ def run_python():
         return res.stdout
 
     return run
+
+
+from hypothesis import settings as _hyp_settings  # noqa: E402
+
+# Some properties build cached tables on first use; wall-clock deadlines would flake on a
+# loaded 2-core machine.
+_hyp_settings.register_profile("course", deadline=None)
+_hyp_settings.load_profile("course")
