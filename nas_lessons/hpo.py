@@ -27,7 +27,7 @@ import numpy as np
 __all__ = ["ALGORITHMS", "PORTFOLIO", "make_algorithm", "cv_accuracy", "svm_objective", "run_study",
            "best_so_far", "performance_matrix", "meta_features", "MetaRecommender",
            "leave_one_task_out", "cash_objective", "cash_pipeline", "cnn_objective",
-           "SAMPLERS", "make_sampler"]
+           "SAMPLERS", "make_sampler", "digits_svm_worker"]
 
 ALGORITHMS = ("logreg", "knn", "svm", "random_forest", "hist_gboost", "mlp")
 #: the cheaper portfolio used for meta-learning over many tasks
@@ -312,6 +312,24 @@ def cash_objective(X, y, folds: int = 3, seed: int = 0):
     return objective
 
 
+def digits_svm_worker(storage: str, study_name: str, n_trials: int, seed: int) -> int:
+    """A worker process of a shared study: joins (or creates) `study_name` in `storage` and
+    runs `n_trials` trials of the digits SVM objective. Start it in as many processes or
+    machines as you like; the storage coordinates them. Returns the trials it ran."""
+    import optuna
+
+    from .data import load_dataset
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    d = load_dataset("digits_flat")
+    X, y = d.x_train.numpy()[:600], d.y_train.numpy()[:600]
+    study = optuna.create_study(storage=storage, study_name=study_name, direction="maximize",
+                                sampler=optuna.samplers.TPESampler(seed=seed),
+                                load_if_exists=True)
+    study.optimize(svm_objective(X, y), n_trials=n_trials)
+    return n_trials
+
+
 # ---- NAS-flavoured objective with pruning ---------------------------------------------------
 def cnn_objective(data, epochs: int = 8, seed: int = 0, prune: bool = True,
                   lr: float | None = None):
@@ -330,7 +348,7 @@ def cnn_objective(data, epochs: int = 8, seed: int = 0, prune: bool = True,
         channels = trial.suggest_categorical("channels", [8, 16, 32, 64])
         kernel = trial.suggest_categorical("kernel", [3, 5, 7])
         depth = trial.suggest_int("depth", 1, 4)
-        rate = lr if lr is not None else trial.suggest_float("lr", 1e-4, 3e-1, log=True)
+        rate = lr if lr is not None else trial.suggest_float("lr", 1e-3, 1e-1, log=True)
         seed_everything(seed)
         model = make_cnn(data.input_shape, data.num_classes, channels, kernel, depth)
 
