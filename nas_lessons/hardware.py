@@ -57,7 +57,9 @@ def measure_latency(model: nn.Module, input_shape: tuple[int, ...], batch_size: 
     was_training = model.training
     model.eval()
     try:
-        x = torch.randn(batch_size, *input_shape)
+        param = next(model.parameters(), None)
+        device = param.device if param is not None else "cpu"
+        x = torch.randn(batch_size, *input_shape, device=device)
         with torch.no_grad():
             for _ in range(warmup):
                 model(x)

@@ -42,3 +42,44 @@ def test_ruff_clean():
     assert ruff, "ruff is a dev dependency: pip install -e '.[dev]'"
     res = subprocess.run([ruff, "check", "."], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def _nb(path, code):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_course_run_reports_seconds_and_failures(tmp_path, capsys):
+    from nas_lessons.cli import main
+
+    _nb(tmp_path / "00_ok.ipynb", "print(1 + 1)")
+    _nb(tmp_path / "01_bad.ipynb", "raise RuntimeError('boom')")
+    assert main(["course", "run", "--notebooks", str(tmp_path), "--lesson", "0",
+                 "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"00_ok\.ipynb\s+\d+\.\d s  pass", out)
+    assert main(["course", "run", "--notebooks", str(tmp_path),
+                 "--out", str(tmp_path / "out")]) == 1
+    assert "01_bad.ipynb" in capsys.readouterr().out
+    assert main(["course", "run", "--notebooks", str(tmp_path), "--lesson", "7"]) == 2
+    assert "no lesson 7" in capsys.readouterr().err
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    from nas_lessons.cli import main
+
+    assert main(["bench", "pack", "--out", str(tmp_path), "--dest",
+                 str(tmp_path / "b.npz")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no results found") and err.count("\n") == 1
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "x.ipynb").write_text("{}")
+    _nb(tmp_path / "solutions" / "x.ipynb", "# BEGIN SOLUTION\nx = 1\n# END SOLUTION")
+    assert main(["exercises", "build", "--src", str(tmp_path / "solutions"), "--dst",
+                 str(tmp_path / "ex")]) == 2
+    assert "N.k: what to do" in capsys.readouterr().err
