@@ -1,0 +1,113 @@
+import optuna
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nas_lessons.spaces import NB201Space
+from nas_lessons.strategies import (
+    STRATEGIES,
+    LocalSearch,
+    RegularizedEvolution,
+    ReinforceController,
+    StrategySampler,
+    make_strategy,
+    run_search,
+    suggest_arch,
+)
+
+SPACE = NB201Space()
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def toy_score(arch) -> float:
+    """A deterministic landscape: 3x3 convs are good, `none` is bad."""
+    return 50.0 + 8 * arch.count("nor_conv_3x3") - 5 * arch.count("none") + \
+        (3.0 if arch[5] == "skip_connect" else 0.0)
+
+
+def toy_objective(arch) -> dict:
+    return {"score": toy_score(arch), "test_acc": toy_score(arch) - 1, "cost": 2.0}
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_strategies_propose_valid_archs_and_improve(name):
+    strat = make_strategy(name, seed=0)
+    traj = run_search(strat, toy_objective, 60)
+    for a in traj.archs:
+        assert SPACE.to_arch(a) == a
+    assert traj.best_score == sorted(traj.best_score)  # monotone incumbent
+    assert traj.seconds[-1] == pytest.approx(120.0)
+    assert traj.best_score[-1] > traj.scores[0] or traj.scores[0] == max(traj.scores)
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_same_seed_same_search(name):
+    a = run_search(make_strategy(name, seed=3), toy_objective, 25).archs
+    b = run_search(make_strategy(name, seed=3), toy_objective, 25).archs
+    assert a == b
+
+
+def test_regularized_evolution_ages_out_the_oldest():
+    re = RegularizedEvolution(population_size=4, sample_size=2, seed=0)
+    archs = [SPACE.sample(i) for i in range(6)]
+    for i, a in enumerate(archs):
+        re.tell(a, 100.0 - i)  # the best ones are the oldest
+    assert [m[0] for m in re.population] == archs[2:]  # oldest (and best) died first
+    child = re.ask()
+    assert any(sum(x != y for x, y in zip(child, m[0])) == 1 for m in re.population)
+    with pytest.raises(ValueError, match="sample_size"):
+        RegularizedEvolution(population_size=3, sample_size=5)
+
+
+def test_local_search_climbs_then_restarts():
+    ls = LocalSearch(seed=0)
+    traj = run_search(ls, toy_objective, 400)
+    assert max(traj.scores) == 50 + 8 * 6  # the toy optimum: all 3x3 convs
+    assert ls.restarts >= 1
+
+
+def test_reinforce_learns_a_rewarded_decision():
+    ctrl = ReinforceController(seed=0, lr=0.05)
+    p0 = ctrl.probabilities()[0, SPACE.OPS.index("nor_conv_3x3")].item()
+    for _ in range(150):
+        a = ctrl.ask()
+        ctrl.tell(a, 100.0 if a[0] == "nor_conv_3x3" else 0.0)
+    p1 = ctrl.probabilities()[0, SPACE.OPS.index("nor_conv_3x3")].item()
+    assert p0 < 0.3 < 0.8 < p1
+
+
+def test_reinforce_feeds_previous_decision():
+    """The input at step t is the embedding of decision t-1: changing decision 0 changes the
+    distribution at step 1 (the textbook bug feeds h instead and ignores the decision)."""
+    ctrl = ReinforceController(seed=0)
+    _, lp_a, _ = ctrl([0, 0, 0, 0, 0, 0])
+    _, lp_b, _ = ctrl([1, 0, 0, 0, 0, 0])
+    import torch
+
+    emb_grad = torch.autograd.grad(lp_a, ctrl.embedding.weight)[0]
+    assert emb_grad[0].abs().sum() > 0 and emb_grad[ctrl.start].abs().sum() > 0
+    assert lp_a.item() != lp_b.item()
+
+
+@pytest.mark.parametrize("name", ["rs", "re", "ls", "reinforce"])
+def test_optuna_sampler_matches_plain_loop(name):
+    plain = run_search(make_strategy(name, seed=1), toy_objective, 30).archs
+    study = optuna.create_study(direction="maximize", sampler=StrategySampler(name, seed=1))
+    study.optimize(lambda t: toy_score(suggest_arch(t)), n_trials=30)
+    via_optuna = [tuple(t.params[f"edge{j}{i}"] for j, i in SPACE.EDGES) for t in study.trials]
+    assert via_optuna == plain
+
+
+def test_unknown_strategy():
+    with pytest.raises(ValueError, match="allowed: rs, re, ls, reinforce, tpe"):
+        make_strategy("ga")
+    with pytest.raises(ValueError, match="budget"):
+        run_search(make_strategy("rs"), toy_objective, 0)
+
+
+@given(st.integers(0, 1000))
+@settings(max_examples=10)
+def test_random_search_is_valid(seed):
+    s = make_strategy("rs", seed=seed)
+    for _ in range(5):
+        assert SPACE.to_arch(s.ask())
