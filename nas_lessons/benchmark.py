@@ -175,8 +175,10 @@ def _worker_init(settings: BenchSettings) -> None:
 
 def _worker_job(job: tuple[str, int]) -> dict:
     arch, seed = job
-    return train_cell(arch, seed, _WORKER_DATA["settings"], _WORKER_DATA["data"],
-                      measure=seed == 0)
+    rec = train_cell(arch, seed, _WORKER_DATA["settings"], _WORKER_DATA["data"],
+                     measure=seed == 0)
+    rec["cpu"] = cpu_model()  # a build may span machines; verify needs to know which
+    return rec
 
 
 def cpu_model() -> str:
@@ -308,8 +310,12 @@ def pack(out: str | Path, dest: str | Path = BUNDLED, allow_partial: bool = Fals
             arrays["latency_ms"][u] = r["latency_ms"]
     arrays["seeds"] = np.array(seeds, np.int64)
     arrays["unique_index"] = np.array([space.index(a) for a in uniq], np.int64)
+    from collections import Counter
+
+    cpus = Counter(r.get("cpu", "unrecorded") for r in recs)
     meta = {"format_version": FORMAT_VERSION, "name": "mnist1d-201",
             "settings": asdict(settings), "machine": machine_info(),
+            "build_cpus": dict(cpus),
             "n_records": len(recs), "complete": n_seed0 == len(uniq),
             "pilot": pilot_summary if pilot_summary is not None else _bundled_pilot()}
     meta["sha256"] = _checksum(arrays, meta)
