@@ -3,6 +3,7 @@
     nas-lessons course run [--lesson N]        run lesson notebooks headless, print seconds
     nas-lessons exercises build [--check]      write exercises/ from solutions/
     nas-lessons bench build|pack|verify|info   the mnist1d-201 tabular benchmark
+    nas-lessons search --strategy re ...       an architecture search, alone or as a worker
 """
 
 from __future__ import annotations
@@ -106,6 +107,29 @@ def _bench(args) -> int:
     return 2
 
 
+def _search(args) -> int:
+    from . import strategies as S
+
+    if args.objective == "bench":
+        from .benchmark import Benchmark
+
+        objective = S.BenchmarkObjective(Benchmark.load(), epoch=args.epoch)
+    else:
+        objective = S.TrainingObjective(seed=args.seed)
+    if args.storage:
+        n = S.search_worker(args.strategy, objective, args.budget, args.seed, args.storage,
+                            args.study)
+        print(f"worker evaluated {n} trial(s) of study {args.study!r} in {args.storage}")
+        return 0
+    traj = S.run_search(S.make_strategy(args.strategy, args.seed), objective, args.budget)
+    for i, (a, s) in enumerate(zip(traj.archs, traj.scores), start=1):
+        print(f"{i:4d}  val {s:6.2f}%  best {traj.best_score[i - 1]:6.2f}%  "
+              f"{S.NB201Space().format(a)}")
+    print(f"best val {traj.best_score[-1]:.2f}%, its test {traj.best_test[-1]:.2f}%, "
+          f"regret {traj.regret[-1]:.2f}, simulated train time {traj.seconds[-1]:.0f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nas-lessons", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -145,6 +169,19 @@ def build_parser() -> argparse.ArgumentParser:
     bv.add_argument("--seed", type=int, default=0, help="which cells to sample")
     bsub.add_parser("info", help="describe the bundled benchmark")
     bench.set_defaults(func=_bench)
+
+    se = sub.add_parser("search", help="run (or join) an architecture search")
+    se.add_argument("--strategy", choices=["rs", "re", "ls", "reinforce", "tpe"], default="re")
+    se.add_argument("--objective", choices=["bench", "train"], default="bench",
+                    help="look up the mnist1d-201 benchmark, or really train each cell")
+    se.add_argument("--budget", type=int, default=100, help="trials (for a shared study: "
+                    "in total, over all workers)")
+    se.add_argument("--seed", type=int, default=0)
+    se.add_argument("--epoch", type=int, help="benchmark epoch to score at (default: last)")
+    se.add_argument("--storage", help="Optuna storage URL, e.g. sqlite:///search.db; "
+                    "workers started with the same storage and study cooperate")
+    se.add_argument("--study", default="nas", help="study name inside the storage")
+    se.set_defaults(func=_search)
     return p
 
 

@@ -18,6 +18,7 @@ Scores are maximised (validation accuracy in %). All randomness comes from `seed
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -30,7 +31,7 @@ from .spaces import NB201Arch, NB201Space, as_rng
 __all__ = ["Strategy", "RandomSearch", "RegularizedEvolution", "LocalSearch",
            "ReinforceController", "BayesianOptimization", "STRATEGIES", "make_strategy",
            "BenchmarkObjective", "Trajectory", "run_search", "StrategySampler",
-           "suggest_arch"]
+           "suggest_arch", "TrainingObjective", "search_worker"]
 
 
 class Strategy:
@@ -340,3 +341,70 @@ def suggest_arch(trial) -> NB201Arch:
     space = NB201Space()
     return tuple(trial.suggest_categorical(p, list(space.OPS))  # type: ignore[return-value]
                  for p in _edge_params(space))
+
+
+class TrainingObjective:
+    """Score an arch by really training it with the benchmark's recipe (`BenchSettings`);
+    the cost is the measured training time. Seed and data split are fixed."""
+
+    def __init__(self, settings=None, seed: int = 0) -> None:
+        from .benchmark import SETTINGS
+
+        self.settings = settings or SETTINGS
+        self.seed = seed
+        self.data = self.settings.data()
+
+    def __call__(self, arch) -> dict:
+        from .benchmark import train_cell
+
+        r = train_cell(arch, self.seed, self.settings, self.data, measure=False)
+        return {"score": r["val_acc"][-1], "test_acc": r["test_acc"],
+                "cost": r["train_seconds"]}
+
+
+def search_worker(strategy: str, objective, budget: int, seed: int, storage: str,
+                  study_name: str) -> int:
+    """One worker of a shared architecture search (the CLI's `nas-lessons search`).
+
+    Joins or creates `study_name` in `storage` and runs trials until the study holds
+    `budget` trials that are not failed. Trial numbers come from the storage, so workers on
+    many processes or machines never evaluate the same trial twice; when workers race for
+    the last slot, the trial with the higher number is closed as failed (user attribute
+    `over_budget`) without being evaluated.
+    Everything told is in the storage: a killed worker loses only its running trial, and a
+    restarted one continues the study. Returns the number of trials this worker evaluated.
+    """
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = (optuna.samplers.TPESampler(seed=seed, multivariate=True)
+               if strategy == "tpe" else StrategySampler(strategy, seed))
+    for attempt in range(6):  # workers started together race to create the database schema
+        try:
+            study = optuna.create_study(storage=storage, study_name=study_name,
+                                        direction="maximize", sampler=sampler,
+                                        load_if_exists=True)
+            break
+        except Exception:
+            if attempt == 5:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    failed = optuna.trial.TrialState.FAIL
+
+    def used(below: int | None = None) -> int:  # trials that count against the budget
+        return sum(t.state != failed and (below is None or t.number < below)
+                   for t in study.get_trials(deepcopy=False))
+
+    done = 0
+    while True:
+        if used() >= budget:
+            return done
+        trial = study.ask()
+        if used(below=trial.number) >= budget:  # lost the race for the last slot
+            trial.set_user_attr("over_budget", True)
+            study.tell(trial, state=failed)
+            return done
+        arch = suggest_arch(trial)
+        r = objective(arch)
+        trial.set_user_attr("test_acc", r["test_acc"])
+        trial.set_user_attr("cost", r["cost"])
+        study.tell(trial, r["score"])
+        done += 1

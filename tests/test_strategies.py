@@ -111,3 +111,31 @@ def test_random_search_is_valid(seed):
     s = make_strategy("rs", seed=seed)
     for _ in range(5):
         assert SPACE.to_arch(s.ask())
+
+
+def test_two_workers_share_one_study(tmp_path):
+    """Two `nas-lessons search` processes on one SQLite file: every trial recorded once,
+    the budget respected; a restarted worker continues the study."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'search.db'}"
+    cmd = [sys.executable, "-m", "nas_lessons.cli", "search", "--strategy", "re",
+           "--objective", "train", "--budget", "4", "--storage", url, "--study", "s"]
+    procs = [subprocess.Popen(cmd + ["--seed", str(i)], stdout=subprocess.PIPE, text=True)
+             for i in range(2)]
+    outs = [p.communicate(timeout=900)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    study = optuna.load_study(study_name="s", storage=url)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert sorted(t.number for t in complete) == list(range(4))
+    failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
+    assert all(t.user_attrs.get("over_budget") for t in failed)
+    assert sum(int(o.split("evaluated ")[1].split()[0]) for o in outs) == 4
+    # a worker restarted with a larger budget continues where the study stands
+    subprocess.run(cmd[:-6] + ["--budget", "5", "--storage", url, "--study", "s"], check=True,
+                   capture_output=True, timeout=900)
+    study = optuna.load_study(study_name="s", storage=url)
+    done = sorted(t.number for t in study.trials
+                  if t.state == optuna.trial.TrialState.COMPLETE)
+    assert len(done) == 5 and done[:4] == [0, 1, 2, 3]  # earlier results kept
