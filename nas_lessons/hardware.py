@@ -7,6 +7,8 @@ i.e. half of this; NAS-Bench-201 reports "FLOPs" that are MACs of conv and linea
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
@@ -19,8 +21,10 @@ def count_params(model: nn.Module, trainable_only: bool = True) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
-def count_flops(model: nn.Module, input_shape: tuple[int, ...], batch_size: int = 1) -> int:
-    """Forward FLOPs for one batch of `input_shape` (without the batch axis), in eval mode."""
+@contextmanager
+def _probe(model: nn.Module, input_shape: tuple[int, ...], batch_size: int, random: bool):
+    """Check `input_shape`, put `model` in eval mode, and yield an input batch on the model's
+    device (zeros, or standard normal when `random`); the training mode is restored."""
     if not input_shape or any(not isinstance(d, int) or d < 1 for d in input_shape):
         raise ValueError(f"input_shape must be a tuple of positive ints without the batch "
                          f"axis, e.g. (1, 40) or (3, 32, 32); got {input_shape!r}")
@@ -29,12 +33,18 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...], batch_size: int 
     try:
         param = next(model.parameters(), None)
         device = param.device if param is not None else "cpu"
-        x = torch.zeros(batch_size, *input_shape, device=device)
+        make = torch.randn if random else torch.zeros
+        yield make(batch_size, *input_shape, device=device)
+    finally:
+        model.train(was_training)
+
+
+def count_flops(model: nn.Module, input_shape: tuple[int, ...], batch_size: int = 1) -> int:
+    """Forward FLOPs for one batch of `input_shape` (without the batch axis), in eval mode."""
+    with _probe(model, input_shape, batch_size, random=False) as x:
         counter = FlopCounterMode(display=False)
         with counter, torch.no_grad():
             model(x)
-    finally:
-        model.train(was_training)
     return int(counter.get_total_flops())
 
 
@@ -51,15 +61,7 @@ def measure_latency(model: nn.Module, input_shape: tuple[int, ...], batch_size: 
 
     if not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive int, got {threads!r}")
-    if not input_shape or any(not isinstance(d, int) or d < 1 for d in input_shape):
-        raise ValueError(f"input_shape must be a tuple of positive ints without the batch "
-                         f"axis, e.g. (1, 40); got {input_shape!r}")
-    was_training = model.training
-    model.eval()
-    try:
-        param = next(model.parameters(), None)
-        device = param.device if param is not None else "cpu"
-        x = torch.randn(batch_size, *input_shape, device=device)
+    with _probe(model, input_shape, batch_size, random=True) as x:
         with torch.no_grad():
             for _ in range(warmup):
                 model(x)
@@ -67,8 +69,6 @@ def measure_latency(model: nn.Module, input_shape: tuple[int, ...], batch_size: 
                                 globals={"model": model, "x": x, "torch": torch},
                                 num_threads=threads)
         m = timer.blocked_autorange(min_run_time=min_run_time)
-    finally:
-        model.train(was_training)
     return {"median_ms": m.median * 1e3, "iqr_ms": m.iqr * 1e3, "runs": len(m.times)}
 
 
