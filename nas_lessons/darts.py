@@ -1,0 +1,316 @@
+"""DARTS: differentiable architecture search (Liu, Simonyan & Yang, ICLR 2019).
+
+The continuous relaxation (Sec. 2.2): every edge carries all candidate ops at once, mixed by
+softmax(alpha), so the architecture alpha is learned by gradient descent together with the
+weights w. The bilevel problem (Eq. 3-4)
+
+    min_alpha L_val(w*(alpha), alpha)   s.t.   w*(alpha) = argmin_w L_train(w, alpha)
+
+is solved by alternating an architecture step on validation data with a weight step on
+training data (Alg. 1; the two are different halves of the training set). The architecture
+gradient is first order (w*(alpha) ~ w) or second order (w*(alpha) ~ w' = w - xi grad_w L_train,
+Eq. 6-8, with the Hessian-vector product by finite differences, epsilon = 0.01 / ||grad_w' L_val||).
+
+What the popular simplified code gets wrong, and this module does not: BN in the search network
+is `affine=False` (Sec. A.1.1) so that alpha alone scales the ops; alpha and w are separate
+parameter groups with their own optimizers (Adam for alpha, SGD for w); the architecture step
+comes first each iteration and uses a different data half; and discretization excludes `none`
+both when ranking a node's incoming edges and when picking an edge's op (Sec. 2.4).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call
+
+from .models import CheapReduction, ResNetReduction
+from .ops import DARTS_OPS, NB201_OPS, FactorizedReduce, ReLUConvBN, bn_cls, conv_cls, make_op
+from .spaces import Genotype, NB201Space
+
+__all__ = ["MixedOp", "NB201SearchNetwork", "DARTSSearchNetwork", "Architect",
+           "derive_nb201", "derive_darts", "darts_genotype", "darts_search"]
+
+
+class MixedOp(nn.Module):
+    """sum_o softmax(alpha)_o * o(x) over the candidate ops of one edge (Eq. 2). Pooling ops get
+    a BN(affine=False) after them, as in the DARTS code, so that all ops have comparable
+    scale."""
+
+    def __init__(self, C: int, stride: int, ops=DARTS_OPS, rank: int = 2) -> None:
+        super().__init__()
+        self.names = tuple(ops)
+        mods = []
+        for name in self.names:
+            op = make_op(name, C, C, stride, affine=False, rank=rank)
+            if "pool" in name:
+                op = nn.Sequential(op, bn_cls(rank)(C, affine=False))
+            mods.append(op)
+        self.ops = nn.ModuleList(mods)
+
+    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        return sum(w * op(x) for w, op in zip(weights, self.ops))
+
+
+class _Searchable(nn.Module):
+    """Keeps architecture parameters (alpha) apart from network weights."""
+
+    _arch_names: tuple[str, ...] = ()
+
+    def arch_parameters(self) -> list[nn.Parameter]:
+        return [getattr(self, n) for n in self._arch_names]
+
+    def weights(self) -> list[nn.Parameter]:
+        arch = {id(p) for p in self.arch_parameters()}
+        return [p for p in self.parameters() if id(p) not in arch]
+
+    def named_weights(self) -> dict[str, nn.Parameter]:
+        return {k: v for k, v in self.named_parameters() if k not in self._arch_names}
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(self(x), y)
+
+
+class NB201SearchNetwork(_Searchable):
+    """The NAS-Bench-201 skeleton with every edge a MixedOp; alpha has shape (6, 5)."""
+
+    _arch_names = ("alpha",)
+
+    def __init__(self, C: int = 8, N: int = 1, num_classes: int = 10, in_channels: int = 1,
+                 rank: int = 1, reduction: str = "cheap", aux_skip: float = 0.0) -> None:
+        super().__init__()
+        space = NB201Space()
+        self.edges, self.ops = space.EDGES, NB201_OPS
+        self.stem = nn.Sequential(conv_cls(rank)(in_channels, C, 3, padding=1, bias=False),
+                                  bn_cls(rank)(C))
+        red = {"cheap": CheapReduction, "resnet": ResNetReduction}[reduction]
+        layers: list[nn.Module] = []
+        c_prev = C
+        for stage, c in enumerate((C, 2 * C, 4 * C)):
+            if stage > 0:
+                layers.append(red(c_prev, c, rank))
+            layers += [nn.ModuleList(MixedOp(c, 1, NB201_OPS, rank) for _ in self.edges)
+                       for _ in range(N)]
+            c_prev = c
+        self.cells = nn.ModuleList(layers)
+        self.lastact = nn.Sequential(bn_cls(rank)(c_prev), nn.ReLU())
+        self.pool = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)[rank - 1](1)
+        self.classifier = nn.Linear(c_prev, num_classes)
+        self.alpha = nn.Parameter(1e-3 * torch.randn(len(self.edges), len(NB201_OPS)))
+        #: DARTS- (Chu et al., ICLR 2021): weight of an auxiliary skip on every edge
+        self.aux_skip = aux_skip
+
+    def _cell(self, mixed: nn.ModuleList, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        nodes = [x]
+        for j in range(1, 4):
+            total = 0
+            for e, ((t, i), op) in enumerate(zip(self.edges, mixed)):
+                if t == j:
+                    total = total + op(nodes[i], w[e]) + self.aux_skip * nodes[i]
+            nodes.append(total)
+        return nodes[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = F.softmax(self.alpha, dim=-1)
+        x = self.stem(x)
+        for layer in self.cells:
+            x = self._cell(layer, x, w) if isinstance(layer, nn.ModuleList) else layer(x)
+        return self.classifier(self.pool(self.lastact(x)).flatten(1))
+
+
+class _DARTSSearchCell(nn.Module):
+    def __init__(self, steps: int, multiplier: int, C_pp: int, C_p: int, C: int,
+                 reduction: bool, reduction_prev: bool, rank: int) -> None:
+        super().__init__()
+        self.pre0 = (FactorizedReduce(C_pp, C, 2, False, rank) if reduction_prev
+                     else ReLUConvBN(C_pp, C, 1, 1, 0, 1, False, rank))
+        self.pre1 = ReLUConvBN(C_p, C, 1, 1, 0, 1, False, rank)
+        self.steps, self.multiplier, self.reduction = steps, multiplier, reduction
+        self.ops = nn.ModuleList(MixedOp(C, 2 if reduction and j < 2 else 1, DARTS_OPS, rank)
+                                 for i in range(steps) for j in range(2 + i))
+
+    def forward(self, s0, s1, weights):
+        states = [self.pre0(s0), self.pre1(s1)]
+        k = 0
+        for _ in range(self.steps):
+            s = sum(self.ops[k + j](h, weights[k + j]) for j, h in enumerate(states))
+            k += len(states)
+            states.append(s)
+        return torch.cat(states[-self.multiplier:], dim=1)
+
+
+class DARTSSearchNetwork(_Searchable):
+    """DARTS' search network: `layers` cells (reductions at 1/3 and 2/3), each node mixing
+    all earlier nodes; alpha_normal and alpha_reduce have shape (14, 8) for 4 steps."""
+
+    _arch_names = ("alpha_normal", "alpha_reduce")
+
+    def __init__(self, C: int = 8, layers: int = 5, num_classes: int = 10,
+                 in_channels: int = 3, rank: int = 2, steps: int = 4, multiplier: int = 4,
+                 stem_multiplier: int = 3) -> None:
+        super().__init__()
+        self.steps = steps
+        c = stem_multiplier * C
+        self.stem = nn.Sequential(conv_cls(rank)(in_channels, c, 3, padding=1, bias=False),
+                                  bn_cls(rank)(c))
+        c_pp, c_p, c_cur = c, c, C
+        self.cells = nn.ModuleList()
+        red_prev = False
+        for i in range(layers):
+            red = i in (layers // 3, 2 * layers // 3)
+            if red:
+                c_cur *= 2
+            self.cells.append(_DARTSSearchCell(steps, multiplier, c_pp, c_p, c_cur, red,
+                                               red_prev, rank))
+            red_prev = red
+            c_pp, c_p = c_p, multiplier * c_cur
+        self.pool = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)[rank - 1](1)
+        self.classifier = nn.Linear(c_p, num_classes)
+        n_edges = sum(2 + i for i in range(steps))
+        self.alpha_normal = nn.Parameter(1e-3 * torch.randn(n_edges, len(DARTS_OPS)))
+        self.alpha_reduce = nn.Parameter(1e-3 * torch.randn(n_edges, len(DARTS_OPS)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s0 = s1 = self.stem(x)
+        wn, wr = F.softmax(self.alpha_normal, -1), F.softmax(self.alpha_reduce, -1)
+        for cell in self.cells:
+            s0, s1 = s1, cell(s0, s1, wr if cell.reduction else wn)
+        return self.classifier(self.pool(s1).flatten(1))
+
+
+class Architect:
+    """The architecture step of DARTS (Alg. 1, Eq. 6-8).
+
+    `order=1`: grad_alpha L_val(w, alpha). `order=2`: grad_alpha L_val(w', alpha) - xi *
+    (grad_alpha L_train(w+, alpha) - grad_alpha L_train(w-, alpha)) / (2 eps), where
+    w' = w - xi * (momentum buffer + grad_w L_train + weight decay * w) is one virtual SGD
+    step, v = grad_w' L_val(w', alpha), w+- = w +- eps v and eps = fd_radius / ||v|| (the
+    paper's 0.01: w moves by 0.01 in norm; smaller radii trade truncation for rounding error).
+    alpha is updated by Adam(lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3), as in the paper.
+    """
+
+    def __init__(self, model: _Searchable, order: int = 1, lr: float = 3e-4,
+                 weight_decay: float = 1e-3, fd_radius: float = 0.01) -> None:
+        if order not in (1, 2):
+            raise ValueError(f"order must be 1 (first order) or 2 (unrolled), got {order!r}")
+        self.model, self.order, self.fd_radius = model, order, fd_radius
+        self.optimizer = torch.optim.Adam(model.arch_parameters(), lr=lr, betas=(0.5, 0.999),
+                                          weight_decay=weight_decay)
+
+    def hypergradient(self, x_train, y_train, x_val, y_val, xi: float,
+                      w_optimizer: torch.optim.Optimizer | None = None) -> list[torch.Tensor]:
+        """The architecture gradient (a list matching `model.arch_parameters()`)."""
+        model, alphas = self.model, self.model.arch_parameters()
+        if self.order == 1:
+            return list(torch.autograd.grad(model.loss(x_val, y_val), alphas))
+        names, w = zip(*model.named_weights().items())
+        g_train = torch.autograd.grad(model.loss(x_train, y_train), w)
+        momentum, wd = 0.0, 0.0
+        if w_optimizer is not None:
+            group = w_optimizer.param_groups[0]
+            momentum, wd = group.get("momentum", 0.0), group.get("weight_decay", 0.0)
+        unrolled = {}
+        with torch.no_grad():
+            for n, p, g in zip(names, w, g_train):
+                buf = (w_optimizer.state.get(p, {}).get("momentum_buffer")
+                       if w_optimizer is not None else None)
+                step = g + wd * p + (momentum * buf if buf is not None else 0.0)
+                unrolled[n] = (p - xi * step).detach().requires_grad_(True)
+        # L_val at w' (a functional call: the model's own weights stay untouched)
+        loss_val = F.cross_entropy(functional_call(model, unrolled, (x_val,)), y_val)
+        grads = torch.autograd.grad(loss_val, [*alphas, *unrolled.values()])
+        d_alpha, v = grads[: len(alphas)], grads[len(alphas):]
+        eps = self.fd_radius / torch.sqrt(sum((g * g).sum() for g in v))
+        implicit = []
+        for sign in (1.0, -1.0):
+            moved = {n: (p + sign * eps * g).detach() for n, p, g in zip(names, w, v)}
+            loss = F.cross_entropy(functional_call(model, moved, (x_train,)), y_train)
+            implicit.append(torch.autograd.grad(loss, alphas))
+        return [da - xi * (gp - gm) / (2 * eps)
+                for da, gp, gm in zip(d_alpha, implicit[0], implicit[1])]
+
+    def step(self, x_train, y_train, x_val, y_val, xi: float = 0.0,
+             w_optimizer: torch.optim.Optimizer | None = None) -> None:
+        grads = self.hypergradient(x_train, y_train, x_val, y_val, xi, w_optimizer)
+        for a, g in zip(self.model.arch_parameters(), grads):
+            a.grad = g.detach()
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+
+
+def derive_nb201(alpha: torch.Tensor) -> tuple[str, ...]:
+    """Discretize an NB201 alpha (6 x 5): the strongest op on each edge, `none` excluded."""
+    a = alpha.detach().clone()
+    a[:, NB201_OPS.index("none")] = -float("inf")
+    return tuple(NB201_OPS[int(i)] for i in a.argmax(-1))
+
+
+def derive_darts(alpha: torch.Tensor, steps: int = 4) -> list[tuple[str, int]]:
+    """Discretize one DARTS cell (Sec. 2.4): for each node keep the 2 incoming edges whose
+    strongest non-`none` op is strongest, and on each that op. `none` is excluded from the
+    ranking *and* from the choice — otherwise a zero op can win an edge."""
+    w = F.softmax(alpha.detach(), dim=-1).clone()
+    w[:, DARTS_OPS.index("none")] = -1.0
+    cell, start = [], 0
+    for i in range(steps):
+        rows = w[start: start + 2 + i]
+        best_in = sorted(range(2 + i), key=lambda j: -float(rows[j].max()))[:2]
+        for j in sorted(best_in):
+            cell.append((DARTS_OPS[int(rows[j].argmax())], j))
+        start += 2 + i
+    return cell
+
+
+def darts_genotype(model: DARTSSearchNetwork) -> Genotype:
+    concat = list(range(2, 2 + model.steps))
+    return Genotype(derive_darts(model.alpha_normal, model.steps), concat,
+                    derive_darts(model.alpha_reduce, model.steps), concat)
+
+
+def darts_search(model: _Searchable, data, epochs: int = 10, order: int = 1,
+                 batch_size: int = 64, w_lr: float = 0.025, w_momentum: float = 0.9,
+                 w_weight_decay: float = 3e-4, arch_lr: float = 3e-4, seed: int = 0,
+                 aux_skip_decay: bool = False) -> dict:
+    """Alg. 1 of DARTS on `data.train` split 50/50 into a weight half and an architecture half.
+
+    Each iteration: an architecture step on an architecture batch (first: alpha is updated
+    against the current w), then an SGD step of w on a weight batch. The weight learning rate
+    follows a cosine schedule (as in the paper). Returns the softmax(alpha) after every epoch
+    and the accuracy on `data.val`. With `aux_skip_decay`, the DARTS- auxiliary skip weight
+    decays linearly from its initial value to 0 over the search.
+    """
+    from .training import evaluate
+
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    n = len(data.y_train)
+    perm = torch.randperm(n, generator=gen)
+    w_idx, a_idx = perm[: n // 2], perm[n // 2:]
+    w_opt = torch.optim.SGD(model.weights(), lr=w_lr, momentum=w_momentum,
+                            weight_decay=w_weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, epochs, eta_min=1e-3)
+    architect = Architect(model, order, arch_lr)
+    aux0 = getattr(model, "aux_skip", 0.0)
+    history = {"alpha": [], "val_acc": []}
+    for epoch in range(epochs):
+        if aux_skip_decay:
+            model.aux_skip = aux0 * (1 - epoch / epochs)
+        model.train()
+        wp = w_idx[torch.randperm(len(w_idx), generator=gen)]
+        ap = a_idx[torch.randperm(len(a_idx), generator=gen)]
+        lr = sched.get_last_lr()[0]
+        for k in range(len(wp) // batch_size):
+            sl = slice(k * batch_size, (k + 1) * batch_size)
+            bw, ba = wp[sl], ap[sl]
+            xw, yw = data.x_train[bw], data.y_train[bw]
+            architect.step(xw, yw, data.x_train[ba], data.y_train[ba], xi=lr, w_optimizer=w_opt)
+            w_opt.zero_grad(set_to_none=True)
+            model.loss(xw, yw).backward()
+            nn.utils.clip_grad_norm_(model.weights(), 5.0)
+            w_opt.step()
+        sched.step()
+        history["alpha"].append([F.softmax(a.detach(), -1).clone()
+                                 for a in model.arch_parameters()])
+        history["val_acc"].append(evaluate(model, data.loader("val", 1024))[1])
+    return history
