@@ -158,11 +158,12 @@ class ReinforceController(nn.Module, Strategy):
         out, logp, ent = [], torch.zeros(()), torch.zeros(())
         for t, head in enumerate(self.heads):
             h, c = self.lstm(self.embedding(prev), (h, c))
-            dist = torch.distributions.Categorical(logits=head(h)[0])
-            a = (int(torch.multinomial(dist.probs, 1, generator=self.sampler))
+            log_probs = torch.log_softmax(head(h)[0], dim=-1)
+            probs = log_probs.exp()
+            a = (int(torch.multinomial(probs.detach(), 1, generator=self.sampler))
                  if actions is None else actions[t])
-            logp = logp + dist.log_prob(torch.tensor(a))
-            ent = ent + dist.entropy()
+            logp = logp + log_probs[a]
+            ent = ent - (probs * log_probs).sum()
             out.append(a)
             prev = torch.tensor([a])
         return out, logp, ent
