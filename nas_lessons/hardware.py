@@ -1,4 +1,5 @@
-"""Hardware cost of a network: parameters and FLOPs (lesson 02); latency comes in lesson 06.
+"""Hardware cost of a network: parameters, FLOPs, memory, measured and predicted latency,
+constraints and Pareto fronts (lessons 02 and 06).
 
 FLOPs are counted by PyTorch's own `torch.utils.flop_counter.FlopCounterMode`, which counts
 a multiply-add as 2 FLOPs for convolutions and matrix products (papers often report MACs,
@@ -7,13 +8,18 @@ i.e. half of this; NAS-Bench-201 reports "FLOPs" that are MACs of conv and linea
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-__all__ = ["count_params", "count_flops", "measure_latency", "op_costs"]
+__all__ = ["count_params", "count_flops", "measure_latency", "op_costs", "memory_mb",
+           "HardwareConstraints", "pareto_front", "pareto_ranks", "hypervolume_2d",
+           "LatencyTable", "prediction_report"]
 
 
 def count_params(model: nn.Module, trainable_only: bool = True) -> int:
@@ -89,3 +95,221 @@ def op_costs(names, C: int, input_shape: tuple[int, ...], stride: int = 1,
                      "params": count_params(op),
                      "flops": count_flops(op, (C, *input_shape))})
     return rows
+
+
+# ---- memory ------------------------------------------------------------------------------------
+def memory_mb(model: nn.Module, input_shape: tuple[int, ...], batch_size: int = 1) -> float:
+    """Memory estimate in MB (float32): parameters plus the outputs of every leaf module of one
+    forward pass — what training keeps for the backward pass, an upper bound for inference."""
+    total = [0]
+
+    def hook(_m, _inp, out):
+        if isinstance(out, torch.Tensor):
+            total[0] += out.numel() * out.element_size()
+
+    leaves = [m for m in model.modules() if not list(m.children())]
+    handles = [m.register_forward_hook(hook) for m in leaves]
+    try:
+        with _probe(model, input_shape, batch_size, random=False) as x, torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    params = sum(p.numel() * p.element_size() for p in model.parameters())
+    return (params + total[0]) / 1e6
+
+
+# ---- constraints and Pareto fronts -------------------------------------------------------------
+@dataclass(frozen=True)
+class HardwareConstraints:
+    """Upper limits for a deployable network; None means unconstrained."""
+
+    max_latency_ms: float | None = None
+    max_memory_mb: float | None = None
+    max_params_m: float | None = None
+    max_flops_m: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_latency_ms", "max_memory_mb", "max_params_m", "max_flops_m"):
+            v = getattr(self, name)
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v) or v <= 0:
+                raise ValueError(f"{name} must be a positive number or None, got {v!r}")
+
+    def violations(self, latency_ms=None, memory_mb=None, params=None, flops=None) -> dict:
+        """How far each given metric is over its limit (only the violated ones)."""
+        checks = {"max_latency_ms": latency_ms, "max_memory_mb": memory_mb,
+                  "max_params_m": None if params is None else params / 1e6,
+                  "max_flops_m": None if flops is None else flops / 1e6}
+        out = {}
+        for name, value in checks.items():
+            limit = getattr(self, name)
+            if limit is not None and value is not None and value > limit:
+                out[name] = value - limit
+        return out
+
+    def feasible(self, **metrics) -> bool:
+        return not self.violations(**metrics)
+
+
+def _as_min(points, senses) -> np.ndarray:
+    pts = np.asarray(points, dtype=float)
+    if pts.ndim != 2:
+        raise ValueError(f"points must be a 2-D array (n_points, n_objectives), got shape "
+                         f"{pts.shape}")
+    if len(senses) != pts.shape[1] or any(s not in ("min", "max") for s in senses):
+        raise ValueError(f"senses must give 'min' or 'max' for each of the {pts.shape[1]} "
+                         f"objectives, got {senses!r}")
+    return pts * np.array([1.0 if s == "min" else -1.0 for s in senses])
+
+
+def pareto_ranks(points, senses) -> np.ndarray:
+    """Non-dominated sorting (Deb et al., NSGA-II, 2002): rank 0 is the Pareto front, rank 1
+    the front once rank 0 is removed, and so on. A point dominates another if it is at least
+    as good in *every* objective and better in one."""
+    f = _as_min(points, senses)
+    ranks = np.full(len(f), -1)
+    remaining = np.arange(len(f))
+    r = 0
+    while len(remaining):
+        sub = f[remaining]
+        order = np.lexsort(sub.T[::-1])  # by first objective, ties by the next ones
+        front: list[int] = []
+        for i in order:
+            p = sub[i]
+            if not any(np.all(sub[j] <= p) and np.any(sub[j] < p) for j in front):
+                front.append(i)
+        ranks[remaining[front]] = r
+        remaining = np.delete(remaining, front)
+        r += 1
+    return ranks
+
+
+def pareto_front(points, senses) -> np.ndarray:
+    """Indices of the non-dominated points, in input order."""
+    f = _as_min(points, senses)
+    order = np.lexsort(f.T[::-1])
+    front: list[int] = []
+    for i in order:
+        if not any(np.all(f[j] <= f[i]) and np.any(f[j] < f[i]) for j in front):
+            front.append(i)
+    return np.sort(np.array(front, dtype=int))
+
+
+def hypervolume_2d(points, ref, senses=("max", "min")) -> float:
+    """Area dominated by `points` and bounded by the reference point `ref` (Zitzler & Thiele,
+    1998), for two objectives. Points that do not beat `ref` in both objectives add nothing."""
+    f = _as_min(points, senses)
+    if f.shape[1] != 2:
+        raise ValueError("hypervolume_2d needs exactly two objectives")
+    r = _as_min(np.asarray(ref, dtype=float)[None, :], senses)[0]
+    f = f[np.all(f < r, axis=1)]
+    hv, prev = 0.0, r[1]
+    for p in f[np.lexsort(f.T[::-1])]:
+        if p[1] < prev:
+            hv += (r[0] - p[0]) * (prev - p[1])
+            prev = p[1]
+    return float(hv)
+
+
+# ---- latency prediction ------------------------------------------------------------------------
+class LatencyTable:
+    """Predict an `NB201Network`'s latency from a table of per-op latencies measured on this
+    machine — the lookup-table model of FBNet (Wu et al., CVPR 2019), ProxylessNAS (Cai et
+    al., ICLR 2019) and OFA (Cai et al., ICLR 2020).
+
+    `build()` measures every op of the space at every (channels, length) it occurs with;
+    `fit(archs, measured)` fits latency ~ overhead + scale * (sum of the cells' op latencies)
+    by least squares (the overhead covers stem, reductions, head and the node additions);
+    `fit_ridge` fits a learned alternative, ridge regression on per-stage op counts.
+    """
+
+    def __init__(self, C: int = 8, N: int = 1, num_classes: int = 10,
+                 input_shape: tuple[int, ...] = (1, 40), reduction: str = "cheap",
+                 threads: int = 1) -> None:
+        self.C, self.N, self.num_classes, self.reduction = C, N, num_classes, reduction
+        self.input_shape, self.threads = tuple(input_shape), threads
+        self.rank = len(input_shape) - 1
+        self.table: dict[tuple[str, int], float] = {}
+        self.overhead, self.scale = 0.0, 1.0
+        self.ridge = None
+
+    def stages(self) -> list[tuple[int, tuple[int, ...]]]:
+        """(channels, spatial shape) of the cells in each of the three stages."""
+        spatial = self.input_shape[1:]
+        out = []
+        for s in range(3):
+            out.append((self.C * 2**s, tuple(d // 2**s for d in spatial)))
+        return out
+
+    def build(self, min_run_time: float = 0.05) -> LatencyTable:
+        from .ops import NB201_OPS, make_op
+
+        for stage, (c, spatial) in enumerate(self.stages()):
+            for op in NB201_OPS:
+                if op == "none":
+                    self.table[(op, stage)] = 0.0  # not computed by NB201Cell
+                    continue
+                m = make_op(op, c, c, 1, True, self.rank)
+                self.table[(op, stage)] = measure_latency(
+                    m, (c, *spatial), 1, self.threads, min_run_time)["median_ms"]
+        return self
+
+    def cell_sum(self, arch) -> float:
+        from .spaces import NB201Space
+
+        a = NB201Space().to_arch(arch)
+        if not self.table:
+            raise ValueError("the table is empty: call build() first")
+        return self.N * sum(self.table[(op, s)] for s in range(3) for op in a)
+
+    def fit(self, archs, measured_ms) -> LatencyTable:
+        x = np.array([self.cell_sum(a) for a in archs])
+        y = np.asarray(measured_ms, dtype=float)
+        A = np.stack([np.ones_like(x), x], axis=1)
+        (self.overhead, self.scale), *_ = np.linalg.lstsq(A, y, rcond=None)
+        return self
+
+    def predict(self, arch) -> float:
+        return float(self.overhead + self.scale * self.cell_sum(arch))
+
+    @staticmethod
+    def features(arch) -> np.ndarray:
+        """Op counts of the cell (5 numbers): the ridge model's input."""
+        from .spaces import NB201Space
+
+        space = NB201Space()
+        a = space.to_arch(arch)
+        return np.array([a.count(op) for op in space.OPS], dtype=float)
+
+    def fit_ridge(self, archs, measured_ms, alpha: float = 1.0) -> LatencyTable:
+        from sklearn.linear_model import Ridge
+
+        X = np.stack([self.features(a) for a in archs])
+        self.ridge = Ridge(alpha=alpha).fit(X, np.asarray(measured_ms, dtype=float))
+        return self
+
+    def predict_ridge(self, arch) -> float:
+        if self.ridge is None:
+            raise ValueError("call fit_ridge() first")
+        return float(self.ridge.predict(self.features(arch)[None, :])[0])
+
+    def measure(self, arch, min_run_time: float = 0.1) -> float:
+        """Measured batch-1 latency (ms) of the network built from `arch`."""
+        from .models import NB201Network
+
+        net = NB201Network(arch, self.C, self.N, self.num_classes, self.input_shape[0],
+                           self.rank, self.reduction)
+        return measure_latency(net, self.input_shape, 1, self.threads, min_run_time)["median_ms"]
+
+
+def prediction_report(predicted, measured) -> dict:
+    """Share of predictions within ±10% of the measurement, mean absolute percentage error,
+    and Kendall's tau between predicted and measured rankings."""
+    from scipy.stats import kendalltau
+
+    p, m = np.asarray(predicted, dtype=float), np.asarray(measured, dtype=float)
+    rel = np.abs(p - m) / m
+    return {"within_10pct": float(np.mean(rel <= 0.10)), "mape": float(rel.mean()),
+            "kendall_tau": float(kendalltau(p, m)[0])}

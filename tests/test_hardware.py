@@ -1,0 +1,102 @@
+import itertools
+import math
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nas_lessons.hardware import (
+    HardwareConstraints,
+    LatencyTable,
+    hypervolume_2d,
+    memory_mb,
+    pareto_front,
+    pareto_ranks,
+    prediction_report,
+)
+from nas_lessons.models import NB201Network
+
+
+def brute_front(pts, senses):
+    sign = np.array([1 if s == "min" else -1 for s in senses])
+    f = np.asarray(pts, float) * sign
+    return sorted(i for i in range(len(f)) if not any(
+        np.all(f[j] <= f[i]) and np.any(f[j] < f[i]) for j in range(len(f))))
+
+
+points = st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 6)),
+                  min_size=1, max_size=25)
+
+
+@given(points, st.sampled_from(list(itertools.product(["min", "max"], repeat=3))))
+def test_pareto_front_matches_brute_force(pts, senses):
+    assert pareto_front(pts, senses).tolist() == brute_front(pts, senses)
+    ranks = pareto_ranks(pts, senses)
+    assert sorted(np.flatnonzero(ranks == 0).tolist()) == brute_front(pts, senses)
+    assert (ranks >= 0).all()
+
+
+def test_pareto_front_uses_every_objective():
+    # the popular sketch compares accuracy and latency only; here params breaks the tie
+    pts = [(90, 5.0, 100), (90, 5.0, 50)]
+    assert pareto_front(pts, ["max", "min", "min"]).tolist() == [1]
+    with pytest.raises(ValueError, match="senses"):
+        pareto_front(pts, ["max", "min"])
+
+
+def test_hypervolume_known_cases():
+    assert hypervolume_2d([(1.0, 1.0)], ref=(0.0, 2.0)) == pytest.approx(1.0)
+    # two points maximise x, minimise y, ref (0, 10): union of rectangles 3x6 and 5x2 -> 18+4
+    assert hypervolume_2d([(3, 4), (5, 8)], ref=(0, 10)) == pytest.approx(3 * 6 + 2 * 2)
+    assert hypervolume_2d([(3, 4), (5, 8), (2, 9)], ref=(0, 10)) == pytest.approx(22)
+    assert hypervolume_2d([(-1, 4)], ref=(0, 10)) == 0.0  # does not beat the reference
+    assert hypervolume_2d([(1, 1), (2, 0)], ref=(3, 3), senses=("min", "min")) == \
+        pytest.approx(2 * 2 + 1 * 1)
+
+
+@given(st.lists(st.tuples(st.floats(0, 10), st.floats(0, 10)), min_size=1, max_size=15))
+def test_hypervolume_monte_carlo(pts):
+    rng = np.random.default_rng(0)
+    samples = rng.uniform(0, 10, size=(4000, 2))
+    p = np.array(pts)
+    covered = np.any((samples[:, None, 0] <= p[None, :, 0]) &
+                     (samples[:, None, 1] >= p[None, :, 1]), axis=1)
+    assert abs(hypervolume_2d(pts, ref=(0, 10)) - covered.mean() * 100) < 6
+
+
+@pytest.mark.parametrize("bad", [-1, 0, float("nan"), "5", True])
+def test_constraints_validation(bad):
+    with pytest.raises(ValueError, match="max_latency_ms must be a positive number"):
+        HardwareConstraints(max_latency_ms=bad)
+
+
+def test_constraints_violations():
+    c = HardwareConstraints(max_latency_ms=2.0, max_params_m=0.01)
+    assert c.feasible(latency_ms=1.5, params=9_000)
+    v = c.violations(latency_ms=3.0, params=20_000, flops=1e9)
+    assert set(v) == {"max_latency_ms", "max_params_m"} and math.isclose(v["max_latency_ms"], 1)
+
+
+def test_memory_estimate_grows_with_convs():
+    small = memory_mb(NB201Network(("skip_connect",) * 6, 8, 1, 10, 1, 1, "cheap"), (1, 40))
+    big = memory_mb(NB201Network(("nor_conv_3x3",) * 6, 8, 1, 10, 1, 1, "cheap"), (1, 40))
+    assert 0 < small < big
+
+
+def test_latency_table_mechanics():
+    t = LatencyTable().build(min_run_time=0.01)
+    assert len(t.table) == 15 and t.table[("none", 0)] == 0.0
+    assert t.table[("nor_conv_3x3", 0)] > 0
+    rng = random.Random(0)
+    from nas_lessons.spaces import NB201Space
+
+    archs = [NB201Space().sample(rng) for _ in range(12)]
+    measured = [t.measure(a, 0.02) for a in archs]
+    t.fit(archs, measured).fit_ridge(archs, measured)
+    assert t.predict(("nor_conv_3x3",) * 6) > t.predict(("none",) * 6)
+    rep = prediction_report([t.predict(a) for a in archs], measured)
+    assert 0 <= rep["within_10pct"] <= 1 and -1 <= rep["kendall_tau"] <= 1
+    with pytest.raises(ValueError, match="build"):
+        LatencyTable().cell_sum(("none",) * 6)
