@@ -13,7 +13,9 @@ from collections.abc import Callable
 __all__ = ["CheckFailed", "run_cases", "check_count_params", "check_space_size",
            "check_sample_cell", "check_neighbours", "check_leak_free_cv",
            "check_class_entropy", "check_best_so_far", "check_conditional_space",
-           "check_pruned_objective"]
+           "check_pruned_objective", "check_tournament", "check_reinforce_loss",
+           "check_random_search", "check_mixed_op", "check_derive_edges",
+           "check_first_order_step", "check_pareto_2d", "check_hypervolume", "check_lut_predict"]
 
 
 class CheckFailed(AssertionError):
@@ -278,3 +280,213 @@ def check_pruned_objective(fn: Callable) -> None:
          "ask the pruner after every report, not only at the end"),
     ]
     run_cases("Exercise 8.2", cases)
+
+
+# ---- lesson 03 ---------------------------------------------------------------------------------
+def check_tournament(fn: Callable) -> None:
+    """Exercise 3.1: `fn(population, sample_size, rng)` = arch of the best of `sample_size`
+    members drawn with `rng.sample` (aging evolution's parent selection)."""
+    import random
+
+    from .spaces import NB201Space
+
+    space = NB201Space()
+    cases = []
+    for seed, k in [(0, 2), (1, 5), (2, 10)]:
+        pop = [(space.sample(seed * 100 + i), float((i * 37) % 11)) for i in range(10)]
+        want = max(random.Random(seed).sample(pop, k), key=lambda m: m[1])[0]
+        cases.append((f"population of 10, sample_size={k}",
+                      lambda p=pop, k=k, s=seed: fn(list(p), k, random.Random(s)),
+                      lambda got, w=want: tuple(got) == w,
+                      "contenders = rng.sample(population, sample_size); return the arch of "
+                      "the contender with the highest score"))
+    run_cases("Exercise 3.1", cases)
+
+
+def check_reinforce_loss(fn: Callable) -> None:
+    """Exercise 3.2: `fn(log_prob, entropy, reward, baseline, decay, entropy_weight)` returns
+    (loss, new_baseline) of REINFORCE with an EMA baseline and an entropy bonus."""
+    import torch
+
+    cases = []
+    for lp, ent, r, b, d, ew in [(-2.0, 1.5, 0.9, 0.5, 0.9, 0.01), (-0.5, 0.2, 0.1, 0.6, 0.8, 0.0),
+                                 (-1.0, 1.0, 0.7, 0.7, 0.95, 0.1)]:
+        want_loss = -(r - b) * lp - ew * ent
+        want_b = d * b + (1 - d) * r
+
+        def call(lp=lp, ent=ent, r=r, b=b, d=d, ew=ew):
+            loss, nb = fn(torch.tensor(lp), torch.tensor(ent), r, b, d, ew)
+            return float(loss), float(nb)
+
+        cases.append((f"reward {r}, baseline {b}", call,
+                      lambda got, wl=want_loss, wb=want_b: abs(got[0] - wl) < 1e-6
+                      and abs(got[1] - wb) < 1e-9,
+                      f"loss = -(reward - baseline) * log_prob - entropy_weight * entropy = "
+                      f"{want_loss:.4f} (advantage against the OLD baseline); new baseline = "
+                      f"decay * baseline + (1 - decay) * reward = {want_b:.4f}"))
+    run_cases("Exercise 3.2", cases)
+
+
+def check_random_search(fn: Callable) -> None:
+    """Exercise 3.3: `fn(objective, budget, rng)` evaluates exactly `budget` random NB201
+    archs and returns (best_arch, best_score)."""
+    import random
+
+    from .spaces import NB201Space
+
+    space = NB201Space()
+
+    def score(arch) -> float:
+        return 10.0 * arch.count("nor_conv_3x3") + arch.count("skip_connect")
+
+    def run(budget, seed):
+        calls = []
+
+        def objective(arch):
+            space.to_arch(arch)  # must be a valid arch
+            calls.append(tuple(arch))
+            return score(arch)
+
+        best, best_score = fn(objective, budget, random.Random(seed))
+        return {"calls": len(calls), "best_seen": max(score(a) for a in calls),
+                "returned_score": best_score, "best_is_evaluated": tuple(best) in calls,
+                "best_scores_right": score(tuple(best)) == best_score}
+
+    cases = [
+        (f"budget {b}", lambda b=b: run(b, b),
+         lambda got, b=b: got["calls"] == b and got["returned_score"] == got["best_seen"]
+         and got["best_is_evaluated"] and got["best_scores_right"],
+         "call the objective exactly `budget` times on space.sample(rng) archs and return the "
+         "best (arch, score) among them") for b in (1, 10, 50)]
+    run_cases("Exercise 3.3", cases)
+
+
+# ---- lesson 05 ---------------------------------------------------------------------------------
+def check_mixed_op(fn: Callable) -> None:
+    """Exercise 5.1: `fn(x, weights, ops)` = sum_i weights[i] * ops[i](x)."""
+    import torch
+
+    from .darts import MixedOp
+    from .ops import NB201_OPS
+
+    torch.manual_seed(0)
+    mixed = MixedOp(4, 1, NB201_OPS, rank=1).eval()
+    x = torch.randn(2, 4, 12)
+    cases = []
+    for desc, w in [("uniform weights", torch.full((5,), 0.2)),
+                    ("one-hot on nor_conv_3x3", torch.eye(5)[3]),
+                    ("softmax of random logits", torch.softmax(torch.randn(5), 0))]:
+        want = mixed(x, w)
+        cases.append((desc, lambda w=w: fn(x, w, mixed.ops),
+                      lambda got, want=want: torch.allclose(got, want, atol=1e-6),
+                      "return sum(w * op(x) for w, op in zip(weights, ops))"))
+    run_cases("Exercise 5.1", cases)
+
+
+def check_derive_edges(fn: Callable) -> None:
+    """Exercise 5.2: `fn(alpha)` = NB201 op per edge by argmax, `none` excluded."""
+    import torch
+
+    from .darts import derive_nb201
+
+    cases = []
+    torch.manual_seed(0)
+    dominated = torch.randn(6, 5)
+    dominated[:, 0] = 9.0
+    for desc, a in [("random alpha", torch.randn(6, 5)),
+                    ("`none` is the largest on every edge", dominated)]:
+        want = derive_nb201(a)
+        cases.append((desc, lambda a=a: tuple(fn(a.clone())), lambda got, w=want: got == w,
+                      f"expected {want}: mask the `none` column before the argmax"))
+    run_cases("Exercise 5.2", cases)
+
+
+def check_first_order_step(fn: Callable) -> None:
+    """Exercise 5.3: `fn(model, x_val, y_val, arch_optimizer)` takes one first-order
+    architecture step: gradient of the validation loss w.r.t. alpha only."""
+    import copy
+
+    import torch
+
+    from .darts import Architect, NB201SearchNetwork
+
+    torch.manual_seed(0)
+    base = NB201SearchNetwork(C=2, N=1, num_classes=3, in_channels=1, rank=1)
+    x, y = torch.randn(8, 1, 10), torch.randint(0, 3, (8,))
+
+    def run():
+        model = copy.deepcopy(base)
+        w_before = [p.detach().clone() for p in model.weights()]
+        opt = torch.optim.Adam(model.arch_parameters(), lr=0.1)
+        fn(model, x, y, opt)
+        ref = copy.deepcopy(base)
+        arch = Architect(ref, order=1, lr=0.1, weight_decay=0.0)
+        arch.step(x, y, x, y)
+        same_w = all(torch.equal(a, b) for a, b in zip(w_before, model.weights()))
+        return torch.allclose(model.alpha, ref.alpha, atol=1e-6), same_w
+
+    cases = [("alpha moves as a first-order DARTS step would", run,
+              lambda got: got[0], "loss = model.loss(x_val, y_val); gradients for "
+              "model.arch_parameters() only; then arch_optimizer.step()"),
+             ("network weights are left untouched", run, lambda got: got[1],
+              "do not step (or change) model.weights() in the architecture step")]
+    run_cases("Exercise 5.3", cases)
+
+
+# ---- lesson 06 ---------------------------------------------------------------------------------
+def check_pareto_2d(fn: Callable) -> None:
+    """Exercise 6.1: `fn(points)` = indices of the non-dominated (accuracy up, latency down)
+    points, sorted."""
+    import numpy as np
+
+    from .hardware import pareto_front
+
+    rng = np.random.default_rng(0)
+    cases = []
+    for desc, pts in [("random cloud of 30", rng.integers(0, 10, (30, 2)).astype(float)),
+                      ("duplicates are both kept", np.array([[1, 1], [1, 1], [0, 2.0]])),
+                      ("same accuracy, faster wins", np.array([[5, 2], [5, 1.0]]))]:
+        want = pareto_front(pts, ["max", "min"]).tolist()
+        cases.append((desc, lambda p=pts: sorted(int(i) for i in fn(p)),
+                      lambda got, w=want: got == w,
+                      f"expected {want}: keep a point unless another is at least as good in "
+                      "both objectives and strictly better in one"))
+    run_cases("Exercise 6.1", cases)
+
+
+def check_hypervolume(fn: Callable) -> None:
+    """Exercise 6.2: `fn(points, ref)` = 2-D hypervolume (maximise x, minimise y)."""
+    from .hardware import hypervolume_2d
+
+    cases = []
+    for pts, ref in [([(1.0, 1.0)], (0.0, 2.0)), ([(3, 4), (5, 8)], (0, 10)),
+                     ([(3, 4), (5, 8), (2, 9), (-1, 1)], (0, 10))]:
+        want = hypervolume_2d(pts, ref)
+        cases.append((f"{pts} vs ref {ref}", lambda p=pts, r=ref: fn(p, r),
+                      lambda got, w=want: got is not None and abs(got - w) < 1e-9,
+                      f"expected {want}: sort by accuracy, add the rectangles each point "
+                      "adds below the previous latency; ignore points not beating ref"))
+    run_cases("Exercise 6.2", cases)
+
+
+def check_lut_predict(fn: Callable) -> None:
+    """Exercise 6.3: `fn(table, arch, N, overhead, scale)` = the lookup-table latency."""
+    from .hardware import LatencyTable
+    from .ops import NB201_OPS
+    from .spaces import NB201Space
+
+    t = LatencyTable(N=2)
+    for s in range(3):
+        for k, op in enumerate(NB201_OPS):
+            t.table[(op, s)] = 0.0 if op == "none" else 0.01 * (k + 1) * (s + 1)
+    t.overhead, t.scale = 0.3, 1.2
+    cases = []
+    for seed in (0, 1, 2):
+        a = NB201Space().sample(seed)
+        want = t.predict(a)
+        cases.append((f"cell {NB201Space().format(a)}",
+                      lambda a=a: fn(dict(t.table), a, 2, 0.3, 1.2),
+                      lambda got, w=want: abs(got - w) < 1e-9,
+                      f"expected {want:.4f}: overhead + scale * N * sum over the 3 stages and "
+                      "the 6 edges of table[(op, stage)]"))
+    run_cases("Exercise 6.3", cases)
