@@ -5,6 +5,8 @@ only wires controls to it and redraws.
 
 * `CellBuilder` (lesson 02): six dropdowns, one per NAS-Bench-201 edge; the cell is redrawn and
   its parameters and FLOPs are recomputed as the student changes an op.
+* `ConstraintExplorer` (lesson 06): sliders for hardware limits; the feasible architectures,
+  the Pareto front and the best feasible cell follow (logic: `explore`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from .hardware import count_flops, count_params
 from .models import NB201Network
 from .spaces import NB201Space
 
-__all__ = ["cell_summary", "CellBuilder"]
+__all__ = ["cell_summary", "CellBuilder", "explore", "ConstraintExplorer"]
 
 
 def cell_summary(arch, C: int = 8, N: int = 1, input_shape: tuple[int, ...] = (1, 40),
@@ -70,6 +72,146 @@ class CellBuilder:
             plt.show()
         self.summary = s
         return s
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+# ---- lesson 06: hardware constraint explorer ---------------------------------------------------
+def explore(metrics: dict, constraints) -> dict:
+    """The explorer's logic, without widgets. `metrics` maps 'accuracy', 'latency_ms',
+    'params', 'flops' and optionally 'memory_mb' to arrays over the same archs (NaN where
+    unknown); `constraints` is a `HardwareConstraints`. Returns the feasible mask, their
+    count, the most accurate feasible arch (index) and a message; never raises for an
+    infeasible setting."""
+    import numpy as np
+
+    from .hardware import pareto_front
+
+    acc = np.asarray(metrics["accuracy"], dtype=float)
+    known = np.isfinite(acc)
+    limits = [("latency_ms", constraints.max_latency_ms, 1.0),
+              ("memory_mb", constraints.max_memory_mb, 1.0),
+              ("params", constraints.max_params_m, 1e6),
+              ("flops", constraints.max_flops_m, 1e6)]
+    ok = known.copy()
+    for key, limit, unit in limits:
+        if limit is not None and key in metrics:
+            ok &= np.asarray(metrics[key], dtype=float) <= limit * unit
+    n = int(ok.sum())
+    lat = np.asarray(metrics["latency_ms"], dtype=float)
+    both = known & np.isfinite(lat)
+    idx = np.flatnonzero(both)
+    front = idx[pareto_front(np.stack([acc[idx], lat[idx]], 1), ["max", "min"])]
+    if n == 0:
+        tight = [k for k, lim, _ in limits if lim is not None]
+        return {"feasible": ok, "n_feasible": 0, "best": None, "front": front,
+                "message": f"No architecture satisfies all limits ({', '.join(tight)}); "
+                           "relax a slider."}
+    best = int(np.flatnonzero(ok)[np.argmax(acc[ok])])
+    return {"feasible": ok, "n_feasible": n, "best": best, "front": front,
+            "message": f"{n:,} of {int(known.sum()):,} architectures feasible; best "
+                       f"{acc[best]:.2f}% at {lat[best]:.3f} ms"}
+
+
+class ConstraintExplorer:
+    """Sliders for max latency, params, FLOPs and memory, and a choice of latency source; the
+    scatter of accuracy vs latency, the feasible points, the Pareto front and the best
+    feasible cell are redrawn on every change."""
+
+    def __init__(self, archs: list, accuracy, sources: dict, params, flops, memory=None
+                 ) -> None:
+        import ipywidgets as W
+        import numpy as np
+
+        self.archs, self.acc = archs, np.asarray(accuracy, dtype=float)
+        self.sources = {k: np.asarray(v, dtype=float) for k, v in sources.items()}
+        self.params, self.flops = np.asarray(params, float), np.asarray(flops, float)
+        self.memory = None if memory is None else np.asarray(memory, float)
+
+        def slider(desc, values, fmt):
+            hi = float(np.nanmax(values))
+            return W.FloatSlider(value=hi, min=float(np.nanmin(values)), max=hi,
+                                 step=(hi - float(np.nanmin(values))) / 100, description=desc,
+                                 readout_format=fmt, continuous_update=False,
+                                 layout=W.Layout(width="420px"))
+
+        first = next(iter(self.sources.values()))
+        self.source = W.Dropdown(options=list(self.sources), description="latency")
+        self.latency = slider("max ms", first, ".3f")
+        self.max_params = slider("max params (M)", self.params / 1e6, ".4f")
+        self.max_flops = slider("max MFLOPs", self.flops / 1e6, ".3f")
+        controls = [self.source, self.latency, self.max_params, self.max_flops]
+        if self.memory is not None:
+            self.max_memory = slider("max MB", self.memory, ".3f")
+            controls.append(self.max_memory)
+        self.info = W.HTML()
+        self.plot = W.Output()
+        for c in controls:
+            c.observe(lambda _: self.update(), names="value")
+        self.source.observe(self._rescale, names="value")
+        self.widget = W.VBox([W.HBox([W.VBox(controls), self.info]), self.plot])
+        self.update()
+
+    def _rescale(self, _=None) -> None:
+        import numpy as np
+
+        lat = self.sources[self.source.value]
+        self.latency.max = float(np.nanmax(lat))
+        self.latency.min = float(np.nanmin(lat))
+        self.latency.value = self.latency.max
+
+    def constraints(self):
+        from .hardware import HardwareConstraints
+
+        return HardwareConstraints(
+            max_latency_ms=self.latency.value, max_params_m=self.max_params.value,
+            max_flops_m=self.max_flops.value,
+            max_memory_mb=self.max_memory.value if self.memory is not None else None)
+
+    def metrics(self) -> dict:
+        m = {"accuracy": self.acc, "latency_ms": self.sources[self.source.value],
+             "params": self.params, "flops": self.flops}
+        if self.memory is not None:
+            m["memory_mb"] = self.memory
+        return m
+
+    def update(self) -> dict:
+        import matplotlib.pyplot as plt
+
+        from .spaces import NB201Space
+        from .viz import draw_nb201_cell
+
+        r = explore(self.metrics(), self.constraints())
+        lat = self.sources[self.source.value]
+        self.info.value = f"<b>{r['message']}</b>"
+        with self.plot:
+            self.plot.clear_output(wait=True)
+            fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 3.6),
+                                          gridspec_kw={"width_ratios": [1.2, 1]})
+            ax.scatter(lat, self.acc, s=4, color="#cccccc", label="all")
+            f = r["feasible"]
+            ax.scatter(lat[f], self.acc[f], s=5, color="#4c72b0", label="feasible")
+            fr = sorted(r["front"], key=lambda i: lat[i])
+            ax.plot(lat[fr], self.acc[fr], "-o", ms=3, color="#c44e52", label="Pareto front")
+            ax.set_xlabel(f"latency (ms, {self.source.value})")
+            ax.set_ylabel("accuracy (%)")
+            ax.legend(fontsize=8, loc="lower right")
+            if r["best"] is not None:
+                b = r["best"]
+                ax.scatter([lat[b]], [self.acc[b]], s=80, marker="*", color="black")
+                draw_nb201_cell(self.archs[b], ax=ax2, title=(
+                    f"best feasible: {self.acc[b]:.2f}%, {lat[b]:.3f} ms, "
+                    f"{self.params[b] / 1e3:.1f}k params"))
+            else:
+                ax2.axis("off")
+                ax2.text(0.5, 0.5, r["message"], ha="center", va="center", wrap=True)
+            plt.show()
+        self.result = r
+        self.best_arch = None if r["best"] is None else NB201Space().format(self.archs[r["best"]])
+        return r
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

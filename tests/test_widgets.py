@@ -34,3 +34,46 @@ def test_op_costs():
     assert rows["nor_conv_3x3"]["flops"] == 2 * 8 * 8 * 3 * 40
     assert all(r["out_shape"] == (8, 40) for r in rows.values())
     assert op_costs(["nor_conv_1x1"], 8, (40,), stride=2)[0]["out_shape"] == (8, 20)
+
+
+def _metrics():
+    import numpy as np
+
+    acc = np.array([90.0, 95.0, 80.0, np.nan, 97.0])
+    return {"accuracy": acc, "latency_ms": np.array([1.0, 2.0, 0.5, 0.7, 3.0]),
+            "params": np.array([1e4, 2e4, 5e3, 1e3, 4e4]),
+            "flops": np.array([1e6, 2e6, 5e5, 1e5, 4e6])}
+
+
+def test_explore_picks_best_feasible_and_front():
+    from nas_lessons.hardware import HardwareConstraints
+    from nas_lessons.widgets import explore
+
+    r = explore(_metrics(), HardwareConstraints())
+    assert r["best"] == 4 and r["n_feasible"] == 4  # the NaN arch is never feasible
+    assert sorted(r["front"].tolist()) == [0, 1, 2, 4]
+    r = explore(_metrics(), HardwareConstraints(max_latency_ms=2.0, max_params_m=0.015))
+    assert r["best"] == 0 and r["n_feasible"] == 2 and "2 of 4" in r["message"]
+    r = explore(_metrics(), HardwareConstraints(max_latency_ms=0.1))
+    assert r["best"] is None and r["n_feasible"] == 0 and "relax" in r["message"]
+
+
+def test_constraint_explorer_sliders():
+    import numpy as np
+
+    from nas_lessons.spaces import NB201Space
+    from nas_lessons.widgets import ConstraintExplorer
+
+    m = _metrics()
+    archs = [NB201Space().sample(i) for i in range(5)]
+    ex = ConstraintExplorer(archs, m["accuracy"], {"benchmark": m["latency_ms"],
+                                                   "my machine": m["latency_ms"] * 2},
+                            m["params"], m["flops"])
+    assert ex.result["best"] == 4
+    ex.latency.value = 2.0  # slider change -> update
+    assert ex.result["best"] == 1 and ex.best_arch == NB201Space().format(archs[1])
+    ex.latency.value = ex.latency.min
+    ex.max_params.value = ex.max_params.min
+    assert ex.result["n_feasible"] >= 0
+    ex.source.value = "my machine"  # rescales the latency slider to the new source
+    assert np.isclose(ex.latency.max, 6.0)
