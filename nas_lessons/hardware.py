@@ -243,7 +243,7 @@ class LatencyTable:
             out.append((self.C * 2**s, tuple(d // 2**s for d in spatial)))
         return out
 
-    def build(self, min_run_time: float = 0.05) -> LatencyTable:
+    def build(self, min_run_time: float = 0.2) -> LatencyTable:
         from .ops import NB201_OPS, make_op
 
         for stage, (c, spatial) in enumerate(self.stages()):
