@@ -243,17 +243,22 @@ class LatencyTable:
             out.append((self.C * 2**s, tuple(d // 2**s for d in spatial)))
         return out
 
-    def build(self, min_run_time: float = 0.2) -> LatencyTable:
+    def build(self, min_run_time: float = 0.1, passes: int = 3) -> LatencyTable:
+        """Measure every op at every stage shape; each entry is the minimum over `passes`
+        sweeps (the minimum is robust to interference from other programs, and sweeping
+        all ops per pass spreads slow phases of the machine over all of them)."""
         from .ops import NB201_OPS, make_op
 
+        mods = {}
         for stage, (c, spatial) in enumerate(self.stages()):
             for op in NB201_OPS:
-                if op == "none":
-                    self.table[(op, stage)] = 0.0  # not computed by NB201Cell
-                    continue
-                m = make_op(op, c, c, 1, True, self.rank)
-                self.table[(op, stage)] = measure_latency(
-                    m, (c, *spatial), 1, self.threads, min_run_time)["median_ms"]
+                self.table[(op, stage)] = 0.0 if op == "none" else float("inf")
+                if op != "none":  # `none` is not computed by NB201Cell
+                    mods[(op, stage)] = (make_op(op, c, c, 1, True, self.rank), (c, *spatial))
+        for _ in range(passes):
+            for key, (m, shape) in mods.items():
+                ms = measure_latency(m, shape, 1, self.threads, min_run_time)["median_ms"]
+                self.table[key] = min(self.table[key], ms)
         return self
 
     def cell_sum(self, arch) -> float:
@@ -295,13 +300,20 @@ class LatencyTable:
             raise ValueError("call fit_ridge() first")
         return float(self.ridge.predict(self.features(arch)[None, :])[0])
 
-    def measure(self, arch, min_run_time: float = 0.1) -> float:
-        """Measured batch-1 latency (ms) of the network built from `arch`."""
+    def measure(self, archs, min_run_time: float = 0.05, passes: int = 3) -> list[float]:
+        """Measured batch-1 latency (ms) of the networks built from `archs`: the minimum over
+        `passes` sweeps over all of them (see `build`)."""
         from .models import NB201Network
 
-        net = NB201Network(arch, self.C, self.N, self.num_classes, self.input_shape[0],
-                           self.rank, self.reduction)
-        return measure_latency(net, self.input_shape, 1, self.threads, min_run_time)["median_ms"]
+        nets = [NB201Network(a, self.C, self.N, self.num_classes, self.input_shape[0],
+                             self.rank, self.reduction) for a in archs]
+        best = [float("inf")] * len(nets)
+        for _ in range(passes):
+            for i, net in enumerate(nets):
+                ms = measure_latency(net, self.input_shape, 1, self.threads,
+                                     min_run_time)["median_ms"]
+                best[i] = min(best[i], ms)
+        return best
 
 
 def prediction_report(predicted, measured) -> dict:

@@ -86,14 +86,14 @@ def test_memory_estimate_grows_with_convs():
 
 
 def test_latency_table_mechanics():
-    t = LatencyTable().build(min_run_time=0.01)
+    t = LatencyTable().build(min_run_time=0.01, passes=1)
     assert len(t.table) == 15 and t.table[("none", 0)] == 0.0
     assert t.table[("nor_conv_3x3", 0)] > 0
     rng = random.Random(0)
     from nas_lessons.spaces import NB201Space
 
     archs = [NB201Space().sample(rng) for _ in range(12)]
-    measured = [t.measure(a, 0.02) for a in archs]
+    measured = t.measure(archs, 0.01, passes=2)
     t.fit(archs, measured).fit_ridge(archs, measured)
     assert t.predict(("nor_conv_3x3",) * 6) > t.predict(("none",) * 6)
     rep = prediction_report([t.predict(a) for a in archs], measured)
