@@ -4,8 +4,9 @@
 
 Builds a `LatencyTable` for the mnist1d-201 network (C=8, N=1, MNIST-1D signals, batch 1,
 one thread), measures random cells (each the minimum over 3 sweeps), fits on half and reports
-on the other half: share within ±10% of the measurement (nn-Meter reports 99% for its kernel-level predictors on mobile
-CPUs; Zhang et al., MobiSys 2021), mean absolute percentage error, Kendall's tau — for the
+on the other half: share within ±10% of the measurement (nn-Meter reports 99% for its
+kernel-level predictors on mobile CPUs; Zhang et al., MobiSys 2021), mean absolute percentage
+error, Kendall's tau — for the
 table and for ridge regression on op counts.
 """
 
