@@ -3,7 +3,8 @@
 * `RandomSearch` — uniform samples (Li & Talwalkar, UAI 2019, show it is a strong baseline).
 * `RegularizedEvolution` — aging evolution (Real, Aggarwal, Huang & Le, AAAI 2019, Alg. 1):
   a tournament of `sample_size` random members picks a parent, its one-edge mutation is the
-  child, and the *oldest* member (not the worst) dies.
+  child, and the *oldest* member (not the worst) dies. With `feasible=`, proposals that
+  violate a hardware constraint are rejected before evaluation and counted.
 * `LocalSearch` — first-improvement hill climbing over one-edge neighbours with random
   restarts, a strong NAS-Bench-201 baseline (White, Nolen, Savani, UAI 2021).
 * `ReinforceController` — the LSTM controller of Zoph & Le (ICLR 2017) as in ENAS (Pham et al.,
@@ -66,20 +67,33 @@ class RegularizedEvolution(Strategy):
     name = "re"
 
     def __init__(self, population_size: int = 20, sample_size: int = 5,
-                 space: NB201Space | None = None, seed: int = 0) -> None:
+                 space: NB201Space | None = None, seed: int = 0, feasible=None,
+                 max_tries: int = 1000) -> None:
         super().__init__(space, seed)
         if not 2 <= sample_size <= population_size:
             raise ValueError(f"need 2 <= sample_size <= population_size, got sample_size="
                              f"{sample_size}, population_size={population_size}")
         self.population_size, self.sample_size = population_size, sample_size
         self.population: deque[tuple[NB201Arch, float]] = deque()
+        #: optional hardware constraint: proposals with feasible(arch) False are rejected
+        #: before evaluation and counted in `rejected` (never dropped silently)
+        self.feasible, self.max_tries, self.rejected = feasible, max_tries, 0
 
-    def ask(self) -> NB201Arch:
+    def _propose(self) -> NB201Arch:
         if len(self.population) < self.population_size:
             return self.space.sample(self.rng)  # initial population: random
         contenders = self.rng.sample(list(self.population), self.sample_size)
         parent = max(contenders, key=lambda m: m[1])[0]
         return self.space.mutate(parent, self.rng)
+
+    def ask(self) -> NB201Arch:
+        for _ in range(self.max_tries):
+            arch = self._propose()
+            if self.feasible is None or self.feasible(arch):
+                return arch
+            self.rejected += 1
+        raise ValueError(f"no feasible architecture in {self.max_tries} proposals; the "
+                         "constraint may be unsatisfiable — relax it")
 
     def tell(self, arch, score: float) -> None:
         self.population.append((self.space.to_arch(arch), float(score)))

@@ -139,3 +139,15 @@ def test_two_workers_share_one_study(tmp_path):
     done = sorted(t.number for t in study.trials
                   if t.state == optuna.trial.TrialState.COMPLETE)
     assert len(done) == 5 and done[:4] == [0, 1, 2, 3]  # earlier results kept
+
+
+def test_constrained_evolution_rejects_and_counts():
+    few_convs = lambda a: a.count("nor_conv_3x3") <= 2  # noqa: E731
+    re = RegularizedEvolution(population_size=8, sample_size=3, seed=0, feasible=few_convs)
+    traj = run_search(re, toy_objective, 80)
+    assert all(few_convs(a) for a in traj.archs)
+    assert re.rejected > 0
+    assert max(traj.scores) >= 50 + 16  # found cells using both allowed convs
+    never = RegularizedEvolution(seed=0, feasible=lambda a: False, max_tries=50)
+    with pytest.raises(ValueError, match="unsatisfiable"):
+        never.ask()
