@@ -49,8 +49,14 @@ class MixedOp(nn.Module):
             mods.append(op)
         self.ops = nn.ModuleList(mods)
 
-    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        return sum(w * op(x) for w, op in zip(weights, self.ops))
+    def forward(self, x: torch.Tensor, weights: torch.Tensor, index: int | None = None
+                ) -> torch.Tensor:
+        if index is None:
+            return sum(w * op(x) for w, op in zip(weights, self.ops))
+        # GDAS: only the sampled op runs; the other (zero-valued) weights are added so that
+        # the straight-through gradient still reaches every alpha
+        rest = sum(w for k, w in enumerate(weights) if k != index)
+        return weights[index] * self.ops[index](x) + rest
 
 
 class _Searchable(nn.Module):
@@ -78,8 +84,14 @@ class NB201SearchNetwork(_Searchable):
     _arch_names = ("alpha",)
 
     def __init__(self, C: int = 8, N: int = 1, num_classes: int = 10, in_channels: int = 1,
-                 rank: int = 1, reduction: str = "cheap", aux_skip: float = 0.0) -> None:
+                 rank: int = 1, reduction: str = "cheap", aux_skip: float = 0.0,
+                 mode: str = "darts") -> None:
         super().__init__()
+        if mode not in ("darts", "gdas"):
+            raise ValueError(f"mode must be 'darts' or 'gdas', got {mode!r}")
+        #: 'gdas' (Dong & Yang, CVPR 2019): in training, each edge runs one op sampled by
+        #: hard Gumbel-softmax with temperature `tau` (straight-through gradient)
+        self.mode, self.tau = mode, 10.0
         space = NB201Space()
         self.edges, self.ops = space.EDGES, NB201_OPS
         self.stem = nn.Sequential(conv_cls(rank)(in_channels, C, 3, padding=1, bias=False),
@@ -101,21 +113,32 @@ class NB201SearchNetwork(_Searchable):
         #: DARTS- (Chu et al., ICLR 2021): weight of an auxiliary skip on every edge
         self.aux_skip = aux_skip
 
-    def _cell(self, mixed: nn.ModuleList, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def _cell(self, mixed: nn.ModuleList, x: torch.Tensor, w: torch.Tensor, idx) -> torch.Tensor:
         nodes = [x]
         for j in range(1, 4):
             total = 0
             for e, ((t, i), op) in enumerate(zip(self.edges, mixed)):
                 if t == j:
-                    total = total + op(nodes[i], w[e]) + self.aux_skip * nodes[i]
+                    pick = None if idx is None else int(idx[e])
+                    total = total + op(nodes[i], w[e], pick) + self.aux_skip * nodes[i]
             nodes.append(total)
         return nodes[-1]
 
+    def edge_weights(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """softmax(alpha); for GDAS in training, hard Gumbel-softmax samples and their ops."""
+        if self.mode == "gdas" and self.training:
+            u = torch.rand_like(self.alpha).clamp_(1e-9, 1 - 1e-9)
+            soft = F.softmax((self.alpha - torch.log(-torch.log(u))) / self.tau, dim=-1)
+            idx = soft.argmax(-1)
+            hard = F.one_hot(idx, soft.shape[-1]).to(soft) - soft.detach() + soft
+            return hard, idx
+        return F.softmax(self.alpha, dim=-1), None
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        w = F.softmax(self.alpha, dim=-1)
+        w, idx = self.edge_weights()
         x = self.stem(x)
         for layer in self.cells:
-            x = self._cell(layer, x, w) if isinstance(layer, nn.ModuleList) else layer(x)
+            x = self._cell(layer, x, w, idx) if isinstance(layer, nn.ModuleList) else layer(x)
         return self.classifier(self.pool(self.lastact(x)).flatten(1))
 
 
@@ -271,14 +294,18 @@ def darts_genotype(model: DARTSSearchNetwork) -> Genotype:
 def darts_search(model: _Searchable, data, epochs: int = 10, order: int = 1,
                  batch_size: int = 64, w_lr: float = 0.025, w_momentum: float = 0.9,
                  w_weight_decay: float = 3e-4, arch_lr: float = 3e-4, seed: int = 0,
-                 aux_skip_decay: bool = False) -> dict:
+                 aux_skip_decay: bool = False, early_stop_skips: int | None = None,
+                 tau_range: tuple[float, float] = (10.0, 0.1)) -> dict:
     """Alg. 1 of DARTS on `data.train` split 50/50 into a weight half and an architecture half.
 
     Each iteration: an architecture step on an architecture batch (first: alpha is updated
     against the current w), then an SGD step of w on a weight batch. The weight learning rate
     follows a cosine schedule (as in the paper). Returns the softmax(alpha) after every epoch
     and the accuracy on `data.val`. With `aux_skip_decay`, the DARTS- auxiliary skip weight
-    decays linearly from its initial value to 0 over the search.
+    decays linearly from its initial value to 0 over the search. With `early_stop_skips=k`
+    the search stops once the derived cell has k or more skip connections (the DARTS+
+    criterion, Liang et al., 2019: collapse shows as skips taking over). A GDAS network's
+    temperature falls linearly over `tau_range` (Dong & Yang, 2019).
     """
     from .training import evaluate
 
@@ -294,6 +321,8 @@ def darts_search(model: _Searchable, data, epochs: int = 10, order: int = 1,
     aux0 = getattr(model, "aux_skip", 0.0)
     history = {"alpha": [], "val_acc": []}
     for epoch in range(epochs):
+        if getattr(model, "mode", "darts") == "gdas":
+            model.tau = tau_range[0] - (tau_range[0] - tau_range[1]) * epoch / max(epochs - 1, 1)
         if aux_skip_decay:
             model.aux_skip = aux0 * (1 - epoch / epochs)
         model.train()
@@ -313,4 +342,10 @@ def darts_search(model: _Searchable, data, epochs: int = 10, order: int = 1,
         history["alpha"].append([F.softmax(a.detach(), -1).clone()
                                  for a in model.arch_parameters()])
         history["val_acc"].append(evaluate(model, data.loader("val", 1024))[1])
+        if early_stop_skips is not None:
+            cell = (derive_nb201(model.alpha) if isinstance(model, NB201SearchNetwork)
+                    else [op for op, _ in derive_darts(model.alpha_normal, model.steps)])
+            if list(cell).count("skip_connect") >= early_stop_skips:
+                history["stopped_at"] = epoch + 1
+                break
     return history

@@ -136,3 +136,31 @@ def test_second_order_search_and_darts_space_run():
     assert dnet(data.x_val[:4]).shape == (4, 10)
     g = darts_genotype(dnet)
     assert len(g.normal) == 8 and all(op != "none" for op, _ in g.normal + g.reduce)
+
+
+def test_gdas_runs_one_op_per_edge_and_trains_alpha():
+    torch.manual_seed(0)
+    net = NB201SearchNetwork(C=4, N=1, num_classes=10, in_channels=1, rank=1, mode="gdas")
+    net.train()
+    w, idx = net.edge_weights()
+    assert idx is not None and torch.equal(w.detach(), F.one_hot(idx, 5).float())
+    x, y = torch.randn(8, 1, 16), torch.randint(0, 10, (8,))
+    g = torch.autograd.grad(net.loss(x, y), net.alpha)[0]
+    assert (g != 0).sum() > 6  # straight-through: gradients beyond the sampled ops
+    net.eval()
+    assert net.edge_weights()[1] is None
+    data = load_dataset("mnist1d", n_samples=300)
+    h = darts_search(net, data, epochs=2, batch_size=64)
+    assert net.tau == pytest.approx(0.1) and len(h["alpha"]) == 2
+    with pytest.raises(ValueError, match="mode"):
+        NB201SearchNetwork(mode="pc")
+
+
+def test_early_stop_on_skip_dominance():
+    data = load_dataset("mnist1d", n_samples=300)
+    torch.manual_seed(0)
+    net = NB201SearchNetwork(C=2, N=1, num_classes=10, in_channels=1, rank=1)
+    with torch.no_grad():
+        net.alpha[:, NB201_OPS.index("skip_connect")] = 5.0  # already collapsed
+    h = darts_search(net, data, epochs=5, batch_size=64, early_stop_skips=3)
+    assert h["stopped_at"] == 1 and len(h["alpha"]) == 1
