@@ -151,3 +151,19 @@ def test_constrained_evolution_rejects_and_counts():
     never = RegularizedEvolution(seed=0, feasible=lambda a: False, max_tries=50)
     with pytest.raises(ValueError, match="unsatisfiable"):
         never.ask()
+
+
+def test_nsga2_front_and_constraint():
+    from nas_lessons.hardware import hypervolume_2d, pareto_front
+    from nas_lessons.strategies import nsga2_search
+
+    def evaluate(arch):
+        lat = 0.3 + 0.2 * arch.count("nor_conv_3x3") + 0.1 * arch.count("nor_conv_1x1")
+        return toy_score(arch), lat
+
+    study = nsga2_search(evaluate, budget=60, seed=0, population_size=10, max_latency_ms=1.0)
+    pts = [t.values for t in study.trials]
+    assert len(pts) == 60  # infeasible trials are kept, marked by their constraint
+    assert all(t.values[1] <= 1.0 for t in study.best_trials)
+    front = pareto_front(pts, ["max", "min"])
+    assert hypervolume_2d([pts[i] for i in front], ref=(0, 2.0)) > 0
