@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from .models import CheapReduction, ResNetReduction
+from .models import CheapReduction, ResNetReduction, darts_skeleton
 from .ops import DARTS_OPS, NB201_OPS, FactorizedReduce, ReLUConvBN, bn_cls, conv_cls, make_op
 from .spaces import Genotype, NB201Space
 
@@ -174,20 +174,10 @@ class DARTSSearchNetwork(_Searchable):
                  stem_multiplier: int = 3) -> None:
         super().__init__()
         self.steps = steps
-        c = stem_multiplier * C
-        self.stem = nn.Sequential(conv_cls(rank)(in_channels, c, 3, padding=1, bias=False),
-                                  bn_cls(rank)(c))
-        c_pp, c_p, c_cur = c, c, C
-        self.cells = nn.ModuleList()
-        red_prev = False
-        for i in range(layers):
-            red = i in (layers // 3, 2 * layers // 3)
-            if red:
-                c_cur *= 2
-            self.cells.append(_DARTSSearchCell(steps, multiplier, c_pp, c_p, c_cur, red,
-                                               red_prev, rank))
-            red_prev = red
-            c_pp, c_p = c_p, multiplier * c_cur
+        self.stem, self.cells, c_p = darts_skeleton(
+            C, layers, in_channels, rank, stem_multiplier,
+            lambda c_pp, c_p, c, red, red_prev: _DARTSSearchCell(steps, multiplier, c_pp, c_p,
+                                                                 c, red, red_prev, rank))
         self.pool = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)[rank - 1](1)
         self.classifier = nn.Linear(c_p, num_classes)
         n_edges = sum(2 + i for i in range(steps))

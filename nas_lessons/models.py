@@ -25,7 +25,7 @@ from .ops import OPS, FactorizedReduce, ReLUConvBN, Zero, bn_cls, conv_cls, make
 from .spaces import CellSearchSpace, Genotype, NB201Space
 
 __all__ = ["NB201Cell", "NB201Network", "DARTSCell", "DARTSNetwork", "ResNetReduction",
-           "make_baseline", "BASELINES", "make_cnn",
+           "make_baseline", "BASELINES", "make_cnn", "darts_skeleton",
            "CheapReduction"]
 
 
@@ -135,6 +135,29 @@ class DARTSCell(nn.Module):
         return torch.cat([states[i] for i in self.concat], dim=1)
 
 
+def darts_skeleton(C: int, layers: int, in_channels: int, rank: int, stem_multiplier: int,
+                   make_cell) -> tuple[nn.Module, nn.ModuleList, int]:
+    """DARTS' macro network: a conv stem of stem_multiplier * C channels, then `layers` cells
+    with the channels doubled at the two reductions (1/3 and 2/3 of the depth). `make_cell(
+    C_pp, C_p, C, reduction, reduction_prev)` builds a cell with a `multiplier` attribute.
+    Returns the stem, the cells and the channel count of the last cell's output."""
+    c = stem_multiplier * C
+    stem = nn.Sequential(conv_cls(rank)(in_channels, c, 3, padding=1, bias=False),
+                         bn_cls(rank)(c))
+    c_pp, c_p, c_cur = c, c, C
+    cells = nn.ModuleList()
+    reduction_prev = False
+    for i in range(layers):
+        reduction = i in (layers // 3, 2 * layers // 3)
+        if reduction:
+            c_cur *= 2
+        cell = make_cell(c_pp, c_p, c_cur, reduction, reduction_prev)
+        cells.append(cell)
+        reduction_prev = reduction
+        c_pp, c_p = c_p, cell.multiplier * c_cur
+    return stem, cells, c_p
+
+
 class DARTSNetwork(nn.Module):
     """DARTS' evaluation network (NetworkCIFAR without the auxiliary head)."""
 
@@ -155,23 +178,14 @@ class DARTSNetwork(nn.Module):
                 raise ValueError(f"{name}_concat {concat} must list node ids in "
                                  f"0..{len(cell) // 2 + 1}")
         self.genotype = genotype
-        c_curr = stem_multiplier * C
-        self.stem = nn.Sequential(conv_cls(rank)(in_channels, c_curr, 3, padding=1,
-                                                 bias=False), bn_cls(rank)(c_curr))
-        c_pp, c_p, c_curr = c_curr, c_curr, C
-        self.cells = nn.ModuleList()
-        reduction_prev = False
-        for i in range(layers):
-            reduction = i in (layers // 3, 2 * layers // 3)
-            if reduction:
-                c_curr *= 2
+
+        def make_cell(c_pp, c_p, c, reduction, reduction_prev):
             cell, concat = ((genotype.reduce, genotype.reduce_concat) if reduction
                             else (genotype.normal, genotype.normal_concat))
-            cell_mod = DARTSCell(cell, concat, c_pp, c_p, c_curr, reduction, reduction_prev,
-                                 rank)
-            self.cells.append(cell_mod)
-            reduction_prev = reduction
-            c_pp, c_p = c_p, cell_mod.multiplier * c_curr
+            return DARTSCell(cell, concat, c_pp, c_p, c, reduction, reduction_prev, rank)
+
+        self.stem, self.cells, c_p = darts_skeleton(C, layers, in_channels, rank,
+                                                    stem_multiplier, make_cell)
         self.pool = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)[rank - 1](1)
         self.classifier = nn.Linear(c_p, num_classes)
 
