@@ -27,7 +27,7 @@ import numpy as np
 __all__ = ["ALGORITHMS", "PORTFOLIO", "make_algorithm", "cv_accuracy", "svm_objective", "run_study",
            "best_so_far", "performance_matrix", "meta_features", "MetaRecommender",
            "leave_one_task_out", "cash_objective", "cash_pipeline", "cnn_objective",
-           "SAMPLERS", "make_sampler", "digits_svm_worker"]
+           "SAMPLERS", "make_sampler", "digits_svm_worker", "cnn_size_objective"]
 
 ALGORITHMS = ("logreg", "knn", "svm", "random_forest", "hist_gboost", "mlp")
 #: the cheaper portfolio used for meta-learning over many tasks
@@ -308,6 +308,29 @@ def cash_objective(X, y, folds: int = 3, seed: int = 0):
         p = _suggest_cash(trial, n_features)
         trial.set_user_attr("config", p)
         return cv_accuracy(cash_pipeline(p, seed), X, y, folds, seed)
+
+    return objective
+
+
+def cnn_size_objective(data, max_params: int, epochs: int = 4, seed: int = 0):
+    """Two-objective Optuna objective: (validation accuracy, parameter count) of a CNN
+    (`make_cnn` over channels x kernel x depth, Adam 1e-2), with the hard limit
+    params <= max_params reported through `trial.set_constraint` (feasible when <= 0)."""
+    from .hardware import count_params
+    from .models import make_cnn
+    from .training import train
+    from .utils import seed_everything
+
+    def objective(trial) -> tuple[float, int]:
+        channels = trial.suggest_categorical("channels", [8, 16, 32, 64])
+        kernel = trial.suggest_categorical("kernel", [3, 5, 7])
+        depth = trial.suggest_int("depth", 1, 4)
+        seed_everything(seed)
+        model = make_cnn(data.input_shape, data.num_classes, channels, kernel, depth)
+        n_params = count_params(model)
+        trial.set_constraint("max_params", n_params - max_params)
+        hist = train(model, data, epochs, 1e-2, "adam", 0.0, 128, "cosine", seed, test=False)
+        return hist.val_acc[-1], n_params
 
     return objective
 
