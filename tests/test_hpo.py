@@ -81,3 +81,13 @@ def test_cnn_objective_reports_and_prunes():
     study = hpo.run_study(hpo.cnn_objective(d, epochs=2, prune=False),
                           optuna.samplers.RandomSampler(seed=0), 2)
     assert all(len(t.intermediate_values) == 2 and "lr" in t.params for t in study.trials)
+
+
+def test_cnn_size_objective_sets_constraint():
+    d = load_dataset("mnist1d", n_samples=400)
+    study = optuna.create_study(directions=["maximize", "minimize"],
+                                sampler=optuna.samplers.NSGAIISampler(seed=0))
+    study.optimize(hpo.cnn_size_objective(d, max_params=2000, epochs=1), n_trials=4)
+    for t in study.trials:
+        key = next(k for k in t.system_attrs if "constraint" in k)
+        assert (t.system_attrs[key] <= 0) == (t.values[1] <= 2000)
