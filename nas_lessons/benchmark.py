@@ -38,7 +38,8 @@ from .training import train
 from .utils import seed_everything
 
 __all__ = ["BenchSettings", "SETTINGS", "train_cell", "build", "pack", "Benchmark",
-           "read_results", "pilot", "FORMAT_VERSION", "BUNDLED"]
+           "read_results", "pilot", "FORMAT_VERSION", "BUNDLED", "op_frequencies",
+           "seed_rank_correlation", "verify"]
 
 FORMAT_VERSION = 1
 BUNDLED = Path(__file__).parent / "assets" / "mnist1d201.npz"
@@ -495,3 +496,41 @@ def verify(sample: int = 2, seed: int = 0, bench: Benchmark | None = None) -> li
                     "diff_val_acc": val - stored["val_acc"], "test_acc": test,
                     "stored_test_acc": stored["test_acc"]})
     return out
+
+
+# ---- analysis ----------------------------------------------------------------------------
+def op_frequencies(bench: Benchmark, top: float = 0.01, metric: str = "val_acc") -> dict:
+    """How often each op appears on each edge among the best `top` share of the trained
+    unique cells, vs. the whole trained set: {op: (share in top, share overall)}."""
+    if not 0 < top <= 1:
+        raise ValueError(f"top must be in (0, 1], got {top!r}")
+    space = bench.space
+    rows = np.flatnonzero(bench.trained)
+    archs = [space.from_index(int(bench._a["unique_index"][u])) for u in rows]
+    vals = np.array([bench.query(a)[metric] for a in archs])
+    k = max(1, int(round(top * len(rows))))
+    best = np.argsort(-vals)[:k]
+
+    def share(idx) -> dict:
+        ops = [op for i in idx for op in archs[i]]
+        return {op: ops.count(op) / len(ops) for op in space.OPS}
+
+    top_share, all_share = share(best), share(range(len(archs)))
+    return {op: (top_share[op], all_share[op]) for op in space.OPS}
+
+
+def seed_rank_correlation(bench: Benchmark, metric: str = "val_acc") -> dict:
+    """Kendall's tau and Spearman's rho between the rankings that two seeds give to the cells
+    trained with both (the benchmark's own noise floor for comparing architectures)."""
+    from scipy.stats import kendalltau, spearmanr
+
+    if len(bench.seeds) < 2:
+        raise ValueError("this benchmark has a single seed; rank correlation needs two")
+    a = bench._a[metric][:, :, -1] if bench._a[metric].ndim == 3 else bench._a[metric]
+    both = ~np.isnan(a[:, 0]) & ~np.isnan(a[:, 1])
+    if both.sum() < 3:
+        raise ValueError("fewer than 3 cells were trained with two seeds")
+    x, y = a[both, 0], a[both, 1]
+    return {"n_cells": int(both.sum()), "kendall_tau": float(kendalltau(x, y)[0]),
+            "spearman_rho": float(spearmanr(x, y)[0]),
+            "mean_abs_diff": float(np.mean(np.abs(x - y)))}

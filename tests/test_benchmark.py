@@ -14,8 +14,10 @@ from nas_lessons.benchmark import (
     build,
     build_jobs,
     cpu_model,
+    op_frequencies,
     pack,
     read_results,
+    seed_rank_correlation,
     verify,
 )
 from nas_lessons.spaces import NB201Space
@@ -154,3 +156,15 @@ def test_bundled_retrain_two_cells():
             assert r["diff_val_acc"] == 0 and r["test_acc"] == r["stored_test_acc"], r
         else:
             assert abs(r["diff_val_acc"]) < 5, r
+
+
+def test_analysis_helpers(tiny_bench):
+    b = Benchmark.load(tiny_bench)
+    freq = op_frequencies(b, top=0.34)
+    assert set(freq) == set(SPACE.OPS)
+    assert abs(sum(t for t, _ in freq.values()) - 1) < 1e-9
+    assert abs(sum(a for _, a in freq.values()) - 1) < 1e-9
+    with pytest.raises(ValueError, match="top"):
+        op_frequencies(b, top=0)
+    with pytest.raises(ValueError, match="fewer than 3"):
+        seed_rank_correlation(b)  # only one cell has two seeds in the tiny build
