@@ -2,7 +2,7 @@
 
     nas-lessons course run [--lesson N]        run lesson notebooks headless, print seconds
     nas-lessons exercises build [--check]      write exercises/ from solutions/
-    nas-lessons bench build|pack|verify|info   the mnist1d-201 tabular benchmark
+    nas-lessons bench build|latency|pack|verify|info   the mnist1d-201 tabular benchmark
     nas-lessons search --strategy re ...       an architecture search, alone or as a worker
 """
 
@@ -90,6 +90,10 @@ def _bench(args) -> int:
                       pilot_summary=pilot)
         print(f"wrote {dest} ({dest.stat().st_size / 1e6:.2f} MB)")
         return 0
+    if args.bench_cmd == "latency":
+        path = B.remeasure_latency(args.out, passes=args.passes)
+        print(f"wrote {path}; run `nas-lessons bench pack` to use it")
+        return 0
     if args.bench_cmd == "verify":
         rows = B.verify(args.sample, seed=args.seed)
         worst = max(abs(r["diff_val_acc"]) for r in rows)
@@ -164,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--dest", help="file to write (default: inside the package)")
     bp.add_argument("--partial", action="store_true", help="allow an unfinished build")
     bp.add_argument("--pilot", help="JSON file with the pilot summary to embed")
+    bl = bsub.add_parser("latency", help="re-measure every cell's latency, alone")
+    bl.add_argument("--out", default="bench_build", help="results folder")
+    bl.add_argument("--passes", type=int, default=3)
     bv = bsub.add_parser("verify", help="retrain K random cells and compare")
     bv.add_argument("--sample", type=int, default=2)
     bv.add_argument("--seed", type=int, default=0, help="which cells to sample")

@@ -17,6 +17,7 @@ from nas_lessons.benchmark import (
     op_frequencies,
     pack,
     read_results,
+    remeasure_latency,
     seed_rank_correlation,
     verify,
 )
@@ -168,3 +169,17 @@ def test_analysis_helpers(tiny_bench):
         op_frequencies(b, top=0)
     with pytest.raises(ValueError, match="fewer than 3"):
         seed_rank_correlation(b)  # only one cell has two seeds in the tiny build
+
+
+def test_remeasured_latency_is_packed(tiny_build, tmp_path):
+    import shutil
+
+    out, cells, _ = tiny_build
+    work = tmp_path / "b"
+    shutil.copytree(out, work)
+    path = remeasure_latency(work, TINY, passes=2, min_run_time=0.01, progress=False)
+    lat = json.loads(path.read_text())["latency_ms"]
+    assert set(lat) == set(cells) and all(v > 0 for v in lat.values())
+    b = Benchmark.load(pack(work, tmp_path / "b.npz", allow_partial=True, settings=TINY))
+    assert b.meta["latency_source"].startswith("remeasured")
+    assert b.query(cells[0])["latency_ms"] == pytest.approx(lat[cells[0]], rel=1e-6)
