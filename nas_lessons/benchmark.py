@@ -183,14 +183,21 @@ def _worker_job(job: tuple[str, int]) -> dict:
 
 
 def cpu_model() -> str:
-    """The CPU's model name (Linux /proc/cpuinfo; platform.processor() elsewhere)."""
+    """The CPU's model name plus a short hash of its instruction-set flags (Linux
+    /proc/cpuinfo; platform.processor() elsewhere). Virtual machines often report a generic
+    name, and the flags decide which SIMD kernels PyTorch runs, hence which floats come out."""
+    info: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())  # the first core's entry
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    name = info.get("model name") or platform.processor() or platform.machine()
+    flags = " ".join(sorted(info.get("flags", "").split()))
+    if flags:
+        name += f" [flags {hashlib.sha256(flags.encode()).hexdigest()[:8]}]"
+    return name
 
 
 def machine_info() -> dict:
