@@ -5,10 +5,11 @@ cell of the space is trained once with one fixed recipe and the results are stor
 search strategy "trains" an architecture by looking it up, and strategies can be compared at
 equal *simulated* training time (NAS-Bench-201's protocol) in seconds on a laptop.
 
-Here the space is NAS-Bench-201's (15,625 cells, 6,466 unique up to isomorphism); the data
-is MNIST-1D (Greydanus & Kobak, 2024); the network is `NB201Network` with `SETTINGS`. One
-representative of each of NATS-Bench's 6,466 isomorphism classes (`NB201Space.unique_key`) is
-trained; every other arch resolves to its class's record.
+Here the space is NAS-Bench-201's (15,625 cells); the data is MNIST-1D (Greydanus & Kobak,
+2024); the network is `NB201Network` with `SETTINGS`. One representative of each of the 7,005
+classes of cells that build the same network (`NB201Space.unique_key`) is trained; every
+other arch resolves to its class's record. (NATS-Bench's count of 6,466 "unique" cells merges
+networks of different sizes, see `NB201Space.unique_key`, so it is not used here.)
 
 Building: `build()` (CLI `nas-lessons bench build`) appends one JSON line per finished
 (cell, seed) to `results.jsonl`, so an interrupted build loses at most the cells in flight
@@ -39,9 +40,13 @@ from .utils import seed_everything
 
 __all__ = ["BenchSettings", "SETTINGS", "train_cell", "build", "pack", "Benchmark",
            "read_results", "pilot", "FORMAT_VERSION", "BUNDLED", "op_frequencies",
-           "seed_rank_correlation", "verify", "remeasure_latency"]
+           "seed_rank_correlation", "verify", "remeasure_latency", "NotInBenchmark"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: rows are the 7,005 `unique_key` classes (1: NATS-Bench's 6,466)
+
+
+class NotInBenchmark(ValueError):
+    """A valid arch whose canonical cell a partial benchmark has not trained yet."""
 BUNDLED = Path(__file__).parent / "assets" / "mnist1d201.npz"
 
 
@@ -319,13 +324,16 @@ def pack(out: str | Path, dest: str | Path = BUNDLED, allow_partial: bool = Fals
          settings: BenchSettings = SETTINGS, pilot_summary: dict | None = None) -> Path:
     """Write the compressed benchmark file from the records in `out`.
 
-    Arrays are indexed by unique cell u (the 6,466 canonical cells in index order) and seed;
-    missing (cell, seed) pairs are NaN. Refuses a partial build unless `allow_partial`.
+    Arrays are indexed by unique cell u (the 7,005 canonical cells in index order) and seed;
+    missing (cell, seed) pairs are NaN. Records of archs that are not representatives (from
+    a build under an older convention) are left out and counted in the metadata. Refuses a
+    partial build unless `allow_partial`.
     """
     space = NB201Space()
     uniq = space.unique_archs()
     u_of = {space.format(a): u for u, a in enumerate(uniq)}
-    recs = read_results(out)
+    every = read_results(out)
+    recs = [r for r in every if r["arch"] in u_of]
     if not recs:
         raise ValueError(f"no results found in {out}; run `nas-lessons bench build` first")
     seeds = sorted({r["seed"] for r in recs})
@@ -345,8 +353,6 @@ def pack(out: str | Path, dest: str | Path = BUNDLED, allow_partial: bool = Fals
     if (Path(out) / "latency.json").exists():
         remeasured = json.loads((Path(out) / "latency.json").read_text())["latency_ms"]
     for r in recs:
-        if r["arch"] not in u_of:
-            raise ValueError(f"record for non-canonical arch {r['arch']} in {out}")
         u, s = u_of[r["arch"]], seeds.index(r["seed"])
         for k in CURVES:
             arrays[k][u, s] = r[k]
@@ -364,6 +370,7 @@ def pack(out: str | Path, dest: str | Path = BUNDLED, allow_partial: bool = Fals
             "settings": asdict(settings), "machine": machine_info(),
             "build_cpus": dict(cpus),
             "n_records": len(recs), "complete": n_seed0 == len(uniq),
+            "records_not_representative": len(every) - len(recs),
             "latency_source": ("remeasured after the build (latency.json)" if remeasured
                                else "measured during the build"),
             "pilot": pilot_summary if pilot_summary is not None else _bundled_pilot()}
@@ -398,7 +405,7 @@ class Benchmark:
         self.space = NB201Space()
         self._a = arrays
         self.seeds = [int(s) for s in arrays["seeds"]]
-        canon = self.space.canonical_table(strict=False)
+        canon = self.space.canonical_table()
         u_of = {int(i): u for u, i in enumerate(arrays["unique_index"])}
         #: for each of the 15,625 archs, the row of its canonical cell
         self.row = np.array([u_of[self.space.index(a)] for a in canon], np.int64)
@@ -442,7 +449,7 @@ class Benchmark:
             raise ValueError(str(e)) from None
         u = int(self.row[idx])
         if not self.trained[u]:
-            raise ValueError(f"{self.space.format(arch)} is not in this partial benchmark "
+            raise NotInBenchmark(f"{self.space.format(arch)} is not in this partial benchmark "
                              f"({int(self.trained.sum())}/{len(self.trained)} cells trained); "
                              "use `Benchmark.available()` to restrict a search to them")
         return u
@@ -479,7 +486,7 @@ class Benchmark:
         pick_e = (lambda a: float(a[u, 0, e - 1]) if s == 0 else  # noqa: E731
                   float(np.nanmean(a[u, :, e - 1])) if s is None else float(a[u, s, e - 1]))
         rec = {"arch": self.space.format(arch),
-               "canonical": self.space.format(self.space.nats_canonical(arch)),
+               "canonical": self.space.format(self.space.canonical(arch)),
                "epoch": e, **{k: pick_e(self._a[k]) for k in CURVES},
                "test_acc": pick(self._a["test_acc"]),
                "train_seconds": pick(self._a["train_seconds"]) * e / self.epochs,

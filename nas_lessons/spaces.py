@@ -373,25 +373,69 @@ class NB201Space:
                 live.add(j)
         return 3 in live
 
+    def prune(self, arch) -> NB201Arch:
+        """Set dead edges to `none`: an edge is live only if its input is reachable from the
+        cell input and its output reaches the cell output through non-`none` edges."""
+        a = self.to_arch(arch)
+        fwd, bwd = {0}, {self.N_NODES - 1}
+        for (j, i), op in zip(self.EDGES, a):
+            if op != "none" and i in fwd:
+                fwd.add(j)
+        for (j, i), op in reversed(list(zip(self.EDGES, a))):
+            if op != "none" and j in bwd:
+                bwd.add(i)
+        return tuple(op if op != "none" and i in fwd and j in bwd else "none"  # type: ignore
+                     for (j, i), op in zip(self.EDGES, a))
+
     def unique_key(self, arch) -> str:
-        """The expression the cell computes, as a string; equal strings = isomorphic cells.
+        """Which network the cell builds, up to isomorphism; equal keys = the same network.
 
-        Node values are written as expressions of the input `x`: `skip_connect` passes its
-        input on unchanged, other ops wrap it as `(expr)@op`, `none` (or any op applied to a
-        zero node) gives the zero term `#`, and a node is the sorted '+'-join of its terms, so
-        the order of summands does not matter. This is the convention NATS-Bench uses to
-        count 6,466 unique NAS-Bench-201 cells (Dong et al., TPAMI 2021): zero terms stay in
-        the sum and only a node with a single zero term is itself zero, so it is slightly
-        coarser than full functional equivalence (see `strict_key`)."""
-        return self._expression(self.to_arch(arch), strict=False)
+        Every conv edge is its own layer with its own weights, so the cell is a graph, not an
+        expression: after removing dead edges (`prune`), a node fed only by a `skip_connect`
+        *is* its input and is merged into it, as is a node computing exactly what an earlier
+        node computes from parameter-free ops; the key is then the smallest edge list over
+        relabellings of the intermediate nodes. 7,005 classes; within one, every member has
+        the same live layers (and so the same parameters and FLOPs once dead edges are gone).
 
-    def strict_key(self, arch) -> str:
-        """Like `unique_key`, but zeros are absorbed (x + 0 = x, a sum of zeros is zero):
-        5,390 classes instead of 6,466."""
-        return self._expression(self.to_arch(arch), strict=True)
+        NATS-Bench counts 6,466 "unique" cells with an expression string (`nats_key`), which
+        identifies two conv layers applied to the same input — two layers with separate
+        weights — so 430 of its classes mix networks of different sizes; it also keeps zero
+        summands, so it splits some identical networks (`x + 0` vs `x`).
+        """
+        a = self.prune(arch)
+        edges = [(i, j, op) for (j, i), op in zip(self.EDGES, a) if op != "none"]
+        if not edges:
+            return "zero"
+        out = self.N_NODES - 1
+        alias, inputs = {0: 0}, {}
+        for j in range(1, out):
+            inc = sorted((alias[i], op) for i, t, op in edges if t == j)
+            if not inc:
+                continue
+            if len(inc) == 1 and inc[0][1] == "skip_connect":
+                alias[j] = inc[0][0]        # a pure copy of its input
+                continue
+            twin = [k for k, s in inputs.items() if s == inc]
+            if twin and all(op in ("skip_connect", "avg_pool_3x3") for _, op in inc):
+                alias[j] = twin[0]          # computes exactly what node `twin` computes
+                continue
+            alias[j], inputs[j] = j, inc
+        kept = [(alias[i], j, op) for i, j, op in edges if j == out or alias[j] == j]
+        inner = sorted({n for i, j, _ in kept for n in (i, j)} - {0, out})
+        best = None
+        for perm in itertools.permutations(inner):
+            name = {0: 0, out: out, **{n: k + 1 for k, n in enumerate(perm)}}
+            key = sorted((name[i], name[j], op) for i, j, op in kept)
+            best = key if best is None or key < best else best
+        return ";".join(f"{i}>{j}:{op}" for i, j, op in best)  # type: ignore[union-attr]
 
-    def _expression(self, a: tuple, strict: bool) -> str:
-        node = {0: "x"}
+    def nats_key(self, arch) -> str:
+        """NATS-Bench's uniqueness string (Dong et al., TPAMI 2021), reproducing its count of
+        6,466: node values as expressions of the input `x` — `skip_connect` passes its input
+        on, other ops wrap it as `(expr)@op`, `none` (or any op on a zero node) gives `#`,
+        summands sorted. Coarser than `unique_key` in one way, finer in another (see there).
+        """
+        a, node = self.to_arch(arch), {0: "x"}
         for j in range(1, self.N_NODES):
             terms = []
             for (t, i), op in zip(self.EDGES, a):
@@ -403,44 +447,45 @@ class NB201Space:
                     terms.append(node[i])
                 else:
                     terms.append(f"({node[i]})@{op}")
-            if strict:
-                terms = [t for t in terms if t != "#"] or ["#"]
             node[j] = "+".join(sorted(terms))
         return node[self.N_NODES - 1]
 
     def canonical(self, arch) -> NB201Arch:
-        """The representative of `arch`'s isomorphism class (`strict_key`): of all archs that
-        compute the same expression, the cheapest one (fewest 3x3 convs, then 1x1 convs,
-        pools, skips; ties by index). Dead edges become `none`. Idempotent, and invariant
-        under relabelling the intermediate nodes."""
-        return self._table(strict=True)[self.index(arch)]
+        """The representative of `arch`'s class (`unique_key`): of all archs that build the
+        same network, the cheapest one (fewest 3x3 convs, then 1x1 convs, pools, skips; ties
+        by index) — it has no dead edges. Idempotent, and invariant under relabelling the
+        intermediate nodes. The benchmark trains exactly these 7,005 cells."""
+        return self._table("unique")[self.index(arch)]
 
     def nats_canonical(self, arch) -> NB201Arch:
-        """Like `canonical`, but for NATS-Bench's coarser classes (`unique_key`, 6,466 of
-        them): the cell our benchmark trained for `arch`."""
-        return self._table(strict=False)[self.index(arch)]
+        """Like `canonical`, for NATS-Bench's 6,466 classes (`nats_key`)."""
+        return self._table("nats")[self.index(arch)]
 
-    def canonical_table(self, strict: bool = False) -> list[NB201Arch]:
-        """The representative of every one of the 15,625 archs, in index order."""
-        return self._table(strict)
+    def canonical_table(self, convention: str = "unique") -> list[NB201Arch]:
+        """The representative of every one of the 15,625 archs, in index order, for the
+        `"unique"` (`unique_key`) or `"nats"` (`nats_key`) convention."""
+        return self._table(convention)
 
     _tables: dict = {}
 
-    def _table(self, strict: bool) -> list[NB201Arch]:
-        if strict not in NB201Space._tables:
+    def _table(self, convention: str) -> list[NB201Arch]:
+        keyfn = {"unique": self.unique_key, "nats": self.nats_key}.get(convention)
+        if keyfn is None:
+            raise ValueError(f"unknown convention {convention!r}; allowed: 'unique', 'nats'")
+        if convention not in NB201Space._tables:
             archs = self.enumerate()
-            keys = [self._expression(a, strict) for a in archs]
+            keys = [keyfn(a) for a in archs]
             best: dict[str, tuple] = {}
             for idx, (a, k) in enumerate(zip(archs, keys)):
                 cost = (a.count("nor_conv_3x3"), a.count("nor_conv_1x1"),
                         a.count("avg_pool_3x3"), a.count("skip_connect"), idx)
                 if k not in best or cost < best[k][0]:
                     best[k] = (cost, a)
-            NB201Space._tables[strict] = [best[k][1] for k in keys]
-        return NB201Space._tables[strict]
+            NB201Space._tables[convention] = [best[k][1] for k in keys]
+        return NB201Space._tables[convention]
 
     def unique_archs(self) -> list[NB201Arch]:
-        """The 6,466 representatives of NATS-Bench's classes, in index order (the cells our
-        benchmark trains)."""
-        table = self._table(strict=False)
+        """The 7,005 representatives of the `unique_key` classes, in index order (the cells
+        the benchmark trains)."""
+        table = self._table("unique")
         return [a for i, a in enumerate(table) if self.index(a) == i]

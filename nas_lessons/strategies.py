@@ -31,8 +31,9 @@ from .spaces import NB201Arch, NB201Space, as_rng
 
 __all__ = ["Strategy", "RandomSearch", "RegularizedEvolution", "LocalSearch",
            "ReinforceController", "BayesianOptimization", "STRATEGIES", "make_strategy",
-           "BenchmarkObjective", "Trajectory", "run_search", "StrategySampler",
-           "suggest_arch", "TrainingObjective", "search_worker", "nsga2_search"]
+           "BenchmarkObjective", "Trajectory", "run_search", "compare_strategies", "at_seconds",
+           "StrategySampler", "suggest_arch", "TrainingObjective", "search_worker",
+           "nsga2_search"]
 
 
 class Strategy:
@@ -50,6 +51,10 @@ class Strategy:
 
     def tell(self, arch, score: float) -> None:
         """Default: nothing to learn."""
+
+    def discard(self, arch) -> None:
+        """`arch` was asked but cannot be evaluated (not in a partial benchmark): forget it.
+        Default: nothing to undo."""
 
 
 class RandomSearch(Strategy):
@@ -158,7 +163,7 @@ class ReinforceController(nn.Module, Strategy):
         with torch.no_grad():  # deterministic initialisation from `seed`
             for p in self.parameters():
                 p.copy_((torch.rand(p.shape, generator=torch_gen) - 0.5) * 0.2)
-        self.optimizer = torch.optim.Adam(self.parameters(), lr=lr)
+        self.optimizer = torch.optim.Adam(self.parameters(), lr=lr, foreach=False)
         self.baseline: float | None = None
         self.baseline_decay, self.entropy_weight = baseline_decay, entropy_weight
         self.start = n_ops
@@ -197,14 +202,18 @@ class ReinforceController(nn.Module, Strategy):
             return torch.stack(rows)
 
     def ask(self) -> NB201Arch:
-        with torch.no_grad():
-            actions, _, _ = self(None)
+        actions, logp, ent = self(None)
+        self._last = (actions, logp, ent)  # the graph tell() differentiates, if it matches
         return tuple(self.space.OPS[a] for a in actions)  # type: ignore[return-value]
+
+    def discard(self, arch) -> None:
+        self._last = None
 
     def tell(self, arch, score: float) -> None:
         reward = float(score) / 100.0
         actions = [self.space.OPS.index(op) for op in self.space.to_arch(arch)]
-        _, logp, ent = self(actions)
+        last, self._last = getattr(self, "_last", None), None
+        _, logp, ent = last if last is not None and last[0] == actions else self(actions)
         baseline = reward if self.baseline is None else self.baseline
         advantage = reward - baseline  # against the baseline *before* this reward
         loss = -advantage * logp - self.entropy_weight * ent
@@ -235,6 +244,11 @@ class BayesianOptimization(Strategy):
                      for j, i in self.space.EDGES)
         self.pending.setdefault(arch, []).append(trial)  # type: ignore[arg-type]
         return arch  # type: ignore[return-value]
+
+    def discard(self, arch) -> None:
+        trials = self.pending.get(self.space.to_arch(arch))
+        if trials:
+            self.study.tell(trials.pop(0), state=optuna.trial.TrialState.PRUNED)
 
     def tell(self, arch, score: float) -> None:
         arch = self.space.to_arch(arch)
@@ -285,19 +299,41 @@ class Trajectory:
     best_test: list = field(default_factory=list)    # test accuracy of that incumbent
     regret: list = field(default_factory=list)       # optimum val - best-so-far val
     seconds: list = field(default_factory=list)      # cumulative (simulated) train seconds
+    skipped: int = 0   # proposals a partial benchmark had no record for (not counted)
 
 
-def run_search(strategy: Strategy, objective, budget: int) -> Trajectory:
+def run_search(strategy: Strategy, objective, budget: int, max_skips: int = 1000,
+               on_step=None) -> Trajectory:
     """Ask/evaluate/tell `budget` times. `objective(arch)` returns a dict with 'score',
-    'test_acc' and 'cost'; if it has an `optimum` record, regret is measured against it."""
+    'test_acc' and 'cost'; if it has an `optimum` record, regret is measured against it.
+
+    On a partial benchmark (still being built), a proposal without a record raises
+    `NotInBenchmark`: it is discarded — not evaluated, not told, not counted against the
+    budget — and counted in `Trajectory.skipped`; the search then runs on the trained cells
+    only. On the complete benchmark nothing is ever skipped.
+    `on_step(step, strategy, traj)`, if given, is called after each evaluation is told.
+    """
+    from .benchmark import NotInBenchmark
+
     if not isinstance(budget, int) or budget < 1:
         raise ValueError(f"budget must be a positive int, got {budget!r}")
     traj = Trajectory()
     best, best_test, spent = -float("inf"), float("nan"), 0.0
     opt = getattr(objective, "optimum", None)
-    for _ in range(budget):
+    in_a_row = 0
+    while len(traj.scores) < budget:
         arch = strategy.ask()
-        r = objective(arch)
+        try:
+            r = objective(arch)
+        except NotInBenchmark:
+            strategy.discard(arch)
+            traj.skipped += 1
+            in_a_row += 1
+            if in_a_row > max_skips:
+                raise ValueError(f"{max_skips} proposals in a row had no benchmark record; "
+                                 "finish the benchmark build") from None
+            continue
+        in_a_row = 0
         strategy.tell(arch, r["score"])
         spent += r.get("cost", 0.0)
         if r["score"] > best:
@@ -308,7 +344,47 @@ def run_search(strategy: Strategy, objective, budget: int) -> Trajectory:
         traj.best_test.append(best_test)
         traj.regret.append(opt["val_acc"] - best if opt else float("nan"))
         traj.seconds.append(spent)
+        if on_step is not None:
+            on_step(len(traj.scores), strategy, traj)
     return traj
+
+
+def at_seconds(values, seconds, grid):
+    """Resample anytime curves from evaluation count to simulated time: for each run (row) and
+    each time in `grid`, the value after the last evaluation finished by then (NaN before the
+    first). `values`, `seconds`: (runs, budget) arrays as returned by `compare_strategies`."""
+    import numpy as np
+
+    values, seconds = np.atleast_2d(values), np.atleast_2d(seconds)
+    out = np.full((len(values), len(grid)), np.nan)
+    for r, (v, s) in enumerate(zip(values, seconds)):
+        k = np.searchsorted(s, grid, side="right") - 1
+        out[r, k >= 0] = v[k[k >= 0]]
+    return out
+
+
+def compare_strategies(names, objective, budget: int, seeds, **kwargs) -> dict:
+    """Run each strategy in `names` once per seed at the same `budget` of evaluations.
+
+    Returns `{name: {"regret": (S, budget), "best_test": (S, budget), "seconds": (S, budget),
+    "unique": (S,), "skipped": (S,), "wall_seconds": float}}` as NumPy arrays, one row per
+    seed — the raw material for anytime curves, tables and significance tests.
+    `kwargs` maps a strategy name to its constructor arguments.
+    """
+    import numpy as np
+
+    out = {}
+    for name in names:
+        t0 = time.perf_counter()
+        runs = [run_search(make_strategy(name, seed=s, **kwargs.get(name, {})), objective,
+                           budget) for s in seeds]
+        out[name] = {"regret": np.array([r.regret for r in runs]),
+                     "best_test": np.array([r.best_test for r in runs]),
+                     "seconds": np.array([r.seconds for r in runs]),
+                     "unique": np.array([len(set(r.archs)) for r in runs]),
+                     "skipped": np.array([r.skipped for r in runs]),
+                     "wall_seconds": time.perf_counter() - t0}
+    return out
 
 
 # ---- as an Optuna sampler: many workers, one study -------------------------------------------
@@ -389,6 +465,8 @@ def search_worker(strategy: str, objective, budget: int, seed: int, storage: str
     Everything told is in the storage: a killed worker loses only its running trial, and a
     restarted one continues the study. Returns the number of trials this worker evaluated.
     """
+    from .benchmark import NotInBenchmark
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = (optuna.samplers.TPESampler(seed=seed, multivariate=True)
                if strategy == "tpe" else StrategySampler(strategy, seed))
@@ -418,7 +496,12 @@ def search_worker(strategy: str, objective, budget: int, seed: int, storage: str
             study.tell(trial, state=failed)
             return done
         arch = suggest_arch(trial)
-        r = objective(arch)
+        try:
+            r = objective(arch)
+        except NotInBenchmark:  # a partial benchmark: not counted against the budget
+            trial.set_user_attr("not_in_benchmark", True)
+            study.tell(trial, state=failed)
+            continue
         trial.set_user_attr("test_acc", r["test_acc"])
         trial.set_user_attr("cost", r["cost"])
         study.tell(trial, r["score"])

@@ -59,7 +59,7 @@ def test_gz_snapshot_is_merged(tiny_build, tmp_path):
 @pytest.fixture(scope="module")
 def tiny_bench(tiny_build, tmp_path_factory):
     out, _, _ = tiny_build
-    with pytest.raises(ValueError, match="only 3 of 6466"):
+    with pytest.raises(ValueError, match="only 3 of 7005"):
         pack(out, tmp_path_factory.mktemp("p") / "b.npz", settings=TINY)
     dest = pack(out, tmp_path_factory.mktemp("p") / "b.npz", allow_partial=True, settings=TINY)
     return dest
@@ -96,7 +96,7 @@ def test_pack_load_query(tiny_bench, tiny_build):
 
 def test_isomorphic_archs_share_a_record(tiny_bench):
     b = Benchmark.load(tiny_bench)
-    table = SPACE.canonical_table(strict=False)
+    table = SPACE.canonical_table()
     for canon in SPACE.unique_archs()[:3]:
         members = [a for a in SPACE.enumerate() if table[SPACE.index(a)] == canon]
         recs = {json.dumps({k: v for k, v in b.query(a).items() if k != "arch"})
@@ -124,7 +124,7 @@ def test_checksum_and_version_checked(tiny_bench, tmp_path):
 def test_build_jobs_cover_all_unique_cells():
     jobs = build_jobs()
     seed0 = [a for a, s in jobs if s == 0]
-    assert len(seed0) == len(set(seed0)) == 6_466
+    assert len(seed0) == len(set(seed0)) == 7_005
     assert sum(s == 1 for _, s in jobs) == sum(s == 2 for _, s in jobs) == 500
 
 
@@ -136,7 +136,7 @@ bundled = pytest.mark.skipif(not BUNDLED.exists(), reason="bundled benchmark not
 def test_bundled_schema_and_resolution():
     b = Benchmark.load()
     assert b.meta["name"] == "mnist1d-201" and b.settings == SETTINGS
-    assert b.row.shape == (15_625,) and b.trained.shape == (6_466,)
+    assert b.row.shape == (15_625,) and b.trained.shape == (7_005,)
     assert b.meta["pilot"]["spread"] > 5 * b.meta["pilot"]["noise"]
     if b.complete:
         assert b.available().all() and len(b.seeds) >= 3

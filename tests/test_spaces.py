@@ -14,13 +14,44 @@ archs = st.tuples(*[st.sampled_from(NB201_OPS)] * 6)
 
 
 # ---- NAS-Bench-201 ------------------------------------------------------------------------
-def test_counts_15625_6466_341():
+def test_counts_15625_7005_6466_341():
     all_archs = SPACE.enumerate()
     assert len(all_archs) == len(set(all_archs)) == 15_625
-    assert len({SPACE.unique_key(a) for a in all_archs}) == 6_466  # NATS-Bench's count
-    assert len(SPACE.unique_archs()) == 6_466
+    assert len({SPACE.unique_key(a) for a in all_archs}) == 7_005
+    assert len(SPACE.unique_archs()) == 7_005
+    assert len({SPACE.nats_key(a) for a in all_archs}) == 6_466  # NATS-Bench's count
     assert sum(not SPACE.has_path(a) for a in all_archs) == 341
-    assert len({SPACE.strict_key(a) for a in all_archs}) == 5_390
+
+
+def _live_layers(arch):
+    a = SPACE.prune(arch)
+    return a.count("nor_conv_3x3"), a.count("nor_conv_1x1")
+
+
+def test_a_class_is_one_network():
+    """Every member of a `unique_key` class has the same live layers; NATS-Bench's classes
+    do not: two 3x3 convs on the input with separate weights are not one shared conv."""
+    table = SPACE.canonical_table()
+    assert all(_live_layers(a) == _live_layers(c) for a, c in zip(SPACE.enumerate(), table))
+    a = SPACE.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|nor_conv_1x1~0|"
+                    "avg_pool_3x3~1|nor_conv_3x3~2|")
+    c = SPACE.parse("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|nor_conv_1x1~0|"
+                    "avg_pool_3x3~1|nor_conv_3x3~2|")
+    assert SPACE.nats_key(a) == SPACE.nats_key(c)
+    assert SPACE.unique_key(a) != SPACE.unique_key(c)
+    assert _live_layers(a) == (3, 1) and _live_layers(c) == (2, 1)
+    mixed = {}
+    for x in SPACE.enumerate():
+        mixed.setdefault(SPACE.nats_key(x), set()).add(_live_layers(x))
+    assert sum(len(v) > 1 for v in mixed.values()) == 430
+
+
+def test_pure_skip_node_is_its_input():
+    a = SPACE.parse("|skip_connect~0|+|none~0|nor_conv_3x3~1|+|none~0|none~1|"
+                    "nor_conv_1x1~2|")
+    b = SPACE.parse("|none~0|+|nor_conv_3x3~0|none~1|+|none~0|none~1|nor_conv_1x1~2|")
+    assert SPACE.unique_key(a) == SPACE.unique_key(b)
+    assert SPACE.canonical(a) == SPACE.canonical(b) == b
 
 
 def test_exact_string_format():
@@ -42,19 +73,18 @@ def test_parse_format_roundtrip(a):
 @given(archs)
 def test_canonical_idempotent_and_equivalent(a):
     c = SPACE.canonical(a)
-    assert SPACE.canonical(c) == c
-    assert SPACE.strict_key(c) == SPACE.strict_key(a)
+    assert SPACE.canonical(c) == c and SPACE.unique_key(c) == SPACE.unique_key(a)
+    assert SPACE.prune(c) == c  # representatives have no dead edges
     n = SPACE.nats_canonical(a)
-    assert SPACE.nats_canonical(n) == n and SPACE.unique_key(n) == SPACE.unique_key(a)
-    assert SPACE.strict_key(n) == SPACE.strict_key(a)  # NATS classes refine strict ones
+    assert SPACE.nats_canonical(n) == n and SPACE.nats_key(n) == SPACE.nats_key(a)
 
 
 def test_nats_convention_is_not_relabelling_invariant():
-    """Why `canonical` uses strict classes: NATS-Bench keeps zero summands, so a node reading
-    x through skip and 0 through none ('x+#') differs from a node that reads x alone."""
+    """NATS-Bench keeps zero summands, so a node reading x through skip and 0 through none
+    ('x+#') differs from a node that reads x alone; `unique_key` does not."""
     a = ("skip_connect", "nor_conv_3x3", "none", "skip_connect", "skip_connect", "skip_connect")
     swapped = (a[1], a[0], "none", a[3], a[5], a[4])
-    assert SPACE.unique_key(a) != SPACE.unique_key(swapped)
+    assert SPACE.nats_key(a) != SPACE.nats_key(swapped)
     assert SPACE.canonical(a) == SPACE.canonical(swapped)
 
 
