@@ -509,22 +509,30 @@ def search_worker(strategy: str, objective, budget: int, seed: int, storage: str
 
 
 def nsga2_search(evaluate, budget: int, seed: int = 0, population_size: int = 20,
-                 max_latency_ms: float | None = None):
+                 max_latency_ms: float | None = None, random_baseline: bool = False):
     """Multi-objective NAS with NSGA-II (Deb et al., 2002) through Optuna: maximise accuracy,
     minimise latency. `evaluate(arch)` returns (accuracy, latency_ms). With `max_latency_ms`,
     the limit is reported as a constraint (`trial.set_constraint`), so infeasible archs stay
     in the study, marked, instead of vanishing. NSGA-II is passed explicitly: Optuna 5 uses
-    TPE for multi-objective studies by default."""
+    TPE for multi-objective studies by default. `random_baseline=True` samples uniformly
+    instead (the baseline every multi-objective search should beat). The search stops after
+    `budget` completed trials; archs a partial benchmark lacks are pruned, not counted."""
+    from .benchmark import NotInBenchmark
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        directions=["maximize", "minimize"],
-        sampler=optuna.samplers.NSGAIISampler(population_size=population_size, seed=seed))
+    sampler = (optuna.samplers.RandomSampler(seed=seed) if random_baseline else
+               optuna.samplers.NSGAIISampler(population_size=population_size, seed=seed))
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
 
     def objective(trial):
-        acc, lat = evaluate(suggest_arch(trial))
+        try:
+            acc, lat = evaluate(suggest_arch(trial))
+        except NotInBenchmark:
+            raise optuna.TrialPruned() from None
         if max_latency_ms is not None:
             trial.set_constraint("latency", lat - max_latency_ms)
         return acc, lat
 
-    study.optimize(objective, n_trials=budget)
+    done = (optuna.trial.TrialState.COMPLETE,)
+    study.optimize(objective, callbacks=[optuna.study.MaxTrialsCallback(budget, states=done)])
     return study

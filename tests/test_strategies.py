@@ -1,3 +1,4 @@
+import numpy as np
 import optuna
 import pytest
 from hypothesis import given, settings
@@ -7,10 +8,14 @@ from nas_lessons.spaces import NB201Space
 from nas_lessons.strategies import (
     STRATEGIES,
     LocalSearch,
+    RandomSearch,
     RegularizedEvolution,
     ReinforceController,
     StrategySampler,
+    at_seconds,
+    compare_strategies,
     make_strategy,
+    nsga2_search,
     run_search,
     suggest_arch,
 )
@@ -167,3 +172,59 @@ def test_nsga2_front_and_constraint():
     assert all(t.values[1] <= 1.0 for t in study.best_trials)
     front = pareto_front(pts, ["max", "min"])
     assert hypervolume_2d([pts[i] for i in front], ref=(0, 2.0)) > 0
+
+
+# ---- partial benchmarks, comparisons, statistics ---------------------------------------------
+def _half_space(arch) -> dict:
+    """A stand-in for a partial benchmark: cells with a pool on edge 1<-0 have no record."""
+    from nas_lessons.benchmark import NotInBenchmark
+
+    if arch[0] == "avg_pool_3x3":
+        raise NotInBenchmark("not trained yet")
+    score = 50.0 + 8 * arch.count("nor_conv_3x3") - 5 * arch.count("none")
+    return {"score": score, "test_acc": score, "cost": 1.0}
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_untrained_proposals_are_skipped_not_counted(name):
+    traj = run_search(make_strategy(name, seed=0), _half_space, 40)
+    assert len(traj.scores) == 40 and traj.skipped > 0
+    assert all(a[0] != "avg_pool_3x3" for a in traj.archs)
+
+
+def test_only_untrained_proposals_raise():
+    from nas_lessons.benchmark import NotInBenchmark
+
+    def nothing(arch):
+        raise NotInBenchmark("empty")
+
+    with pytest.raises(ValueError, match="in a row"):
+        run_search(RandomSearch(seed=0), nothing, 5, max_skips=20)
+
+
+def test_compare_strategies_shapes_and_at_seconds():
+    res = compare_strategies(["rs", "re"], _half_space, 15, range(3))
+    for r in res.values():
+        assert r["regret"].shape == r["seconds"].shape == (3, 15)
+        assert r["unique"].shape == (3,) and r["wall_seconds"] > 0
+    vals = np.array([[3.0, 2.0, 1.0]])
+    secs = np.array([[1.0, 2.0, 5.0]])
+    got = at_seconds(vals, secs, np.array([0.5, 1.0, 4.9, 5.0, 9.0]))
+    assert np.isnan(got[0, 0]) and got[0, 1:].tolist() == [3.0, 2.0, 1.0, 1.0]
+
+
+def test_nsga2_counts_completed_trials_only():
+    import optuna
+
+    from nas_lessons.benchmark import NotInBenchmark
+
+    def evaluate(arch):
+        if arch[0] == "avg_pool_3x3":
+            raise NotInBenchmark("not trained yet")
+        return 50.0 + 8 * arch.count("nor_conv_3x3"), 1.0 + arch.count("nor_conv_3x3")
+
+    for random_baseline in (False, True):
+        study = nsga2_search(evaluate, 30, seed=0, population_size=10,
+                             random_baseline=random_baseline)
+        states = [t.state for t in study.trials]
+        assert states.count(optuna.trial.TrialState.COMPLETE) == 30
