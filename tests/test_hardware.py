@@ -94,6 +94,7 @@ def test_latency_table_mechanics():
 
     archs = [NB201Space().sample(rng) for _ in range(12)]
     measured = t.measure(archs, 0.01, passes=2)
+    assert 0.0 <= t.repeatability < 10.0 and len(measured) == len(archs)  # 2 passes
     t.fit(archs, measured).fit_ridge(archs, measured)
     assert t.cell_sum(("nor_conv_3x3",) * 6) > t.cell_sum(("skip_connect",) * 6) > 0
     assert t.cell_sum(("none",) * 6) == 0.0
@@ -102,3 +103,23 @@ def test_latency_table_mechanics():
     assert 0 <= rep["within_10pct"] <= 1 and -1 <= rep["kendall_tau"] <= 1
     with pytest.raises(ValueError, match="build"):
         LatencyTable().cell_sum(("none",) * 6)
+
+
+def test_cpu_contention_sees_another_busy_program():
+    import math
+    import subprocess
+    import sys
+    import time
+
+    from nas_lessons.hardware import CPUContention
+
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        with CPUContention() as c:
+            time.sleep(1.0)
+    finally:
+        busy.kill()
+    if math.isnan(c.others):
+        pytest.skip("no /proc/stat on this system")
+    assert 0.7 < c.others < 4.0
