@@ -30,7 +30,8 @@ from .ops import DARTS_OPS, NB201_OPS, FactorizedReduce, ReLUConvBN, bn_cls, con
 from .spaces import Genotype, NB201Space
 
 __all__ = ["MixedOp", "NB201SearchNetwork", "DARTSSearchNetwork", "Architect",
-           "derive_nb201", "derive_darts", "darts_genotype", "darts_search"]
+           "derive_nb201", "derive_darts", "darts_genotype", "darts_search",
+           "exact_unrolled_gradient"]
 
 
 class MixedOp(nn.Module):
@@ -250,6 +251,19 @@ class Architect:
             a.grad = g.detach()
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
+
+
+def exact_unrolled_gradient(model: _Searchable, x_train, y_train, x_val, y_val,
+                            xi: float) -> list[torch.Tensor]:
+    """The exact gradient of alpha -> L_val(w - xi * grad_w L_train(w, alpha), alpha) by
+    differentiating through the virtual SGD step (double backward). Expensive (it keeps the
+    graph of a full gradient); the reference against which `Architect(order=2)`'s
+    finite-difference estimate (Eq. 8) is checked. Plain SGD step: no momentum, no decay."""
+    names, w = zip(*model.named_weights().items())
+    g = torch.autograd.grad(model.loss(x_train, y_train), w, create_graph=True)
+    unrolled = {n: p - xi * gi for n, p, gi in zip(names, w, g)}
+    loss = F.cross_entropy(functional_call(model, unrolled, (x_val,)), y_val)
+    return list(torch.autograd.grad(loss, model.arch_parameters()))
 
 
 def derive_nb201(alpha: torch.Tensor) -> tuple[str, ...]:
