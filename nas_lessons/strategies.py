@@ -23,6 +23,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+import numpy as np
 import optuna
 import torch
 from torch import nn
@@ -353,8 +354,6 @@ def at_seconds(values, seconds, grid):
     """Resample anytime curves from evaluation count to simulated time: for each run (row) and
     each time in `grid`, the value after the last evaluation finished by then (NaN before the
     first). `values`, `seconds`: (runs, budget) arrays as returned by `compare_strategies`."""
-    import numpy as np
-
     values, seconds = np.atleast_2d(values), np.atleast_2d(seconds)
     out = np.full((len(values), len(grid)), np.nan)
     for r, (v, s) in enumerate(zip(values, seconds)):
@@ -371,8 +370,6 @@ def compare_strategies(names, objective, budget: int, seeds, **kwargs) -> dict:
     seed — the raw material for anytime curves, tables and significance tests.
     `kwargs` maps a strategy name to its constructor arguments.
     """
-    import numpy as np
-
     out = {}
     for name in names:
         t0 = time.perf_counter()
