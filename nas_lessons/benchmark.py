@@ -271,38 +271,69 @@ def build(out: str | Path, workers: int = 2, settings: BenchSettings = SETTINGS,
 
 
 def remeasure_latency(out: str | Path, settings: BenchSettings = SETTINGS, passes: int = 3,
-                      min_run_time: float = 0.05, progress: bool = True) -> Path:
+                      min_run_time: float = 0.05, progress: bool = True,
+                      save_every: int = 250) -> Path:
     """Re-measure the batch-1 latency of every seed-0 cell in `out`, in this one process and
     with nothing else running (during the build the other worker competes for the memory
     system). Each value is the minimum over `passes` sweeps over all cells, so a slow phase of
-    the machine does not bias a subset. Writes DIR/latency.json, which `pack` prefers."""
+    the machine does not bias a subset. Writes DIR/latency.json, which `pack` prefers.
+
+    Resumable: every `save_every` cells the sweeps so far go to DIR/latency.partial.json, and
+    a restart with the same cells continues where it stopped.
+    """
     out = Path(out)
     archs = sorted({r["arch"] for r in read_results(out) if r["seed"] == 0})
     if not archs:
         raise ValueError(f"no seed-0 records in {out}")
+    if not isinstance(passes, int) or passes < 1:
+        raise ValueError(f"passes must be a positive int, got {passes!r}")
+    partial = out / "latency.partial.json"
+    sweeps: list[list[float | None]] = []
+    if partial.exists():
+        saved = json.loads(partial.read_text())
+        if saved["archs"] == archs and saved["min_run_time"] == min_run_time:
+            sweeps = saved["sweeps"][:passes]
+    sweeps += [[None] * len(archs) for _ in range(passes - len(sweeps))]
+    todo = [(p, i) for p in range(passes) for i in range(len(archs)) if sweeps[p][i] is None]
     torch.set_num_threads(settings.threads)
     data = settings.data()
-    nets = [settings.network(a, data) for a in archs]
-    best = [float("inf")] * len(nets)
+    nets: dict[int, NB201Network] = {}
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=passes * len(nets), desc="latency", unit="net")
-    for _ in range(passes):
-        for i, net in enumerate(nets):
-            ms = measure_latency(net, data.input_shape, 1, settings.threads,
-                                 min_run_time)["median_ms"]
-            best[i] = min(best[i], ms)
+        bar = tqdm(total=passes * len(archs), initial=passes * len(archs) - len(todo),
+                   desc="latency", unit="net")
+
+    def save() -> None:
+        tmp = partial.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"archs": archs, "min_run_time": min_run_time,
+                                   "sweeps": sweeps}))
+        tmp.replace(partial)
+
+    try:
+        for n, (p, i) in enumerate(todo, 1):
+            if i not in nets:
+                nets[i] = settings.network(archs[i], data)
+            sweeps[p][i] = measure_latency(nets[i], data.input_shape, 1, settings.threads,
+                                           min_run_time)["median_ms"]
             if bar is not None:
                 bar.update(1)
-    if bar is not None:
-        bar.close()
+            if n % save_every == 0:
+                save()
+    except KeyboardInterrupt:
+        save()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    best = [min(sw[i] for sw in sweeps) for i in range(len(archs))]
     path = out / "latency.json"
     path.write_text(json.dumps({"passes": passes, "min_run_time": min_run_time,
                                 "machine": machine_info(),
                                 "latency_ms": dict(zip(archs, [round(b, 5) for b in best]))},
                                indent=0) + "\n")
+    partial.unlink(missing_ok=True)
     return path
 
 

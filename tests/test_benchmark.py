@@ -183,3 +183,38 @@ def test_remeasured_latency_is_packed(tiny_build, tmp_path):
     b = Benchmark.load(pack(work, tmp_path / "b.npz", allow_partial=True, settings=TINY))
     assert b.meta["latency_source"].startswith("remeasured")
     assert b.query(cells[0])["latency_ms"] == pytest.approx(lat[cells[0]], rel=1e-6)
+
+
+def test_latency_remeasure_resumes(tiny_build, tmp_path, monkeypatch):
+    import shutil
+
+    import nas_lessons.benchmark as B
+
+    out, cells, _ = tiny_build
+    work = tmp_path / "b"
+    shutil.copytree(out, work)
+    calls = []
+    real = B.measure_latency
+
+    def interrupted(*args, **kw):
+        if len(calls) == 4:  # pass 0 done (3 cells), stopped during pass 1
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(B, "measure_latency", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        remeasure_latency(work, TINY, passes=2, min_run_time=0.01, progress=False)
+    saved = json.loads((work / "latency.partial.json").read_text())
+    assert [v is not None for v in saved["sweeps"][1]] == [True, False, False]
+    saved["sweeps"][0][2] = 1e-6  # a planted pass-0 value: the result must keep it
+    (work / "latency.partial.json").write_text(json.dumps(saved))
+    counted = []
+    monkeypatch.setattr(B, "measure_latency", lambda *a, **k: counted.append(1) or real(*a, **k))
+    path = remeasure_latency(work, TINY, passes=2, min_run_time=0.01, progress=False)
+    assert len(counted) == 2  # only the two missing pass-1 measurements
+    lat = json.loads(path.read_text())["latency_ms"]
+    assert lat[sorted(cells)[2]] == pytest.approx(1e-6, abs=1e-5)
+    assert not (work / "latency.partial.json").exists()
+    with pytest.raises(ValueError, match="passes"):
+        remeasure_latency(work, TINY, passes=0, progress=False)
