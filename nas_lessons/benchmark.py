@@ -40,7 +40,7 @@ from .utils import seed_everything
 
 __all__ = ["BenchSettings", "SETTINGS", "train_cell", "build", "pack", "Benchmark",
            "read_results", "pilot", "FORMAT_VERSION", "BUNDLED", "op_frequencies",
-           "seed_rank_correlation", "verify", "remeasure_latency", "NotInBenchmark"]
+           "seed_rank_correlation", "seed_noise", "verify", "remeasure_latency", "NotInBenchmark"]
 
 FORMAT_VERSION = 2  # 2: rows are the 7,005 `unique_key` classes (1: NATS-Bench's 6,466)
 
@@ -605,18 +605,55 @@ def op_frequencies(bench: Benchmark, top: float = 0.01, metric: str = "val_acc")
     return {op: (top_share[op], all_share[op]) for op in space.OPS}
 
 
-def seed_rank_correlation(bench: Benchmark, metric: str = "val_acc") -> dict:
+def _multi_seed(bench: Benchmark, metric: str, top: float) -> np.ndarray:
+    """Final values [cell, seed] of the cells trained with every seed of `bench`, restricted
+    to the best `top` share of them by their mean over seeds."""
+    if len(bench.seeds) < 2:
+        raise ValueError("this benchmark has a single seed; seed statistics need two or more")
+    if not 0 < top <= 1:
+        raise ValueError(f"top must be in (0, 1], got {top!r}")
+    if metric not in (*CURVES, "test_acc"):
+        raise ValueError(f"unknown metric {metric!r}; allowed: {', '.join((*CURVES, 'test_acc'))}")
+    a = bench._a[metric][:, :, -1] if bench._a[metric].ndim == 3 else bench._a[metric]
+    a = a[~np.isnan(a).any(axis=1)].astype(np.float64)
+    order = np.argsort(a.mean(axis=1))
+    if not metric.endswith("loss"):
+        order = order[::-1]
+    a = a[order[:max(1, int(round(top * len(a))))]]
+    if len(a) < 3:
+        raise ValueError(f"only {len(a)} cells were trained with every seed (need 3)")
+    return a
+
+
+def seed_rank_correlation(bench: Benchmark, metric: str = "val_acc", top: float = 1.0) -> dict:
     """Kendall's tau and Spearman's rho between the rankings that two seeds give to the cells
-    trained with both (the benchmark's own noise floor for comparing architectures)."""
+    trained with every seed, averaged over all pairs of seeds: the benchmark's own noise floor
+    for comparing architectures. `top` < 1 keeps only the best share of those cells (by their
+    mean over seeds), where cells differ little and the seeds agree less."""
+    from itertools import combinations
+
     from scipy.stats import kendalltau, spearmanr
 
-    if len(bench.seeds) < 2:
-        raise ValueError("this benchmark has a single seed; rank correlation needs two")
-    a = bench._a[metric][:, :, -1] if bench._a[metric].ndim == 3 else bench._a[metric]
-    both = ~np.isnan(a[:, 0]) & ~np.isnan(a[:, 1])
-    if both.sum() < 3:
-        raise ValueError("fewer than 3 cells were trained with two seeds")
-    x, y = a[both, 0], a[both, 1]
-    return {"n_cells": int(both.sum()), "kendall_tau": float(kendalltau(x, y)[0]),
-            "spearman_rho": float(spearmanr(x, y)[0]),
-            "mean_abs_diff": float(np.mean(np.abs(x - y)))}
+    a = _multi_seed(bench, metric, top)
+    pairs = list(combinations(range(a.shape[1]), 2))
+    return {"n_cells": len(a), "n_pairs": len(pairs),
+            "kendall_tau": float(np.mean([kendalltau(a[:, i], a[:, j])[0] for i, j in pairs])),
+            "spearman_rho": float(np.mean([spearmanr(a[:, i], a[:, j])[0] for i, j in pairs])),
+            "mean_abs_diff": float(np.mean([np.abs(a[:, i] - a[:, j]).mean()
+                                            for i, j in pairs]))}
+
+
+def seed_noise(bench: Benchmark, metric: str = "val_acc", top: float = 1.0) -> dict:
+    """Seed-to-seed noise vs the spread between cells, on the cells trained with every seed.
+
+    `within_sd`: pooled standard deviation over seeds of one cell (sqrt of the mean per-cell
+    variance, ddof=1); `between_sd`: standard deviation of the cells' seed means; `ratio`:
+    between / within (the pilot asked for at least 5); `resolvable`: the difference two
+    single-seed results need to differ at the 5% level, 1.96 * sqrt(2) * within_sd.
+    """
+    a = _multi_seed(bench, metric, top)
+    within = float(np.sqrt(a.var(axis=1, ddof=1).mean()))
+    between = float(a.mean(axis=1).std(ddof=1))
+    return {"n_cells": len(a), "n_seeds": a.shape[1], "within_sd": within,
+            "between_sd": between, "ratio": between / within if within > 0 else float("inf"),
+            "resolvable": 1.96 * np.sqrt(2) * within}

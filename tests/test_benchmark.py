@@ -18,6 +18,7 @@ from nas_lessons.benchmark import (
     pack,
     read_results,
     remeasure_latency,
+    seed_noise,
     seed_rank_correlation,
     verify,
 )
@@ -167,8 +168,47 @@ def test_analysis_helpers(tiny_bench):
     assert abs(sum(a for _, a in freq.values()) - 1) < 1e-9
     with pytest.raises(ValueError, match="top"):
         op_frequencies(b, top=0)
-    with pytest.raises(ValueError, match="fewer than 3"):
+    with pytest.raises(ValueError, match="only 1 cells"):
         seed_rank_correlation(b)  # only one cell has two seeds in the tiny build
+
+
+def _synthetic_build(out, n_cells: int, seeds, noise: float, rng) -> np.ndarray:
+    """results.jsonl with known cell means and Gaussian seed noise (TINY's 2 epochs)."""
+    cells = [SPACE.format(a) for a in SPACE.unique_archs()[:n_cells]]
+    means = np.linspace(80, 98, n_cells)
+    out.mkdir()
+    with open(out / "results.jsonl", "w") as fh:
+        for c, m in zip(cells, means):
+            for s in seeds:
+                v = float(m + noise * rng.standard_normal())
+                rec = {"arch": c, "seed": s, "train_loss": [1, 0.5], "train_acc": [50, v],
+                       "val_loss": [1, 0.5], "val_acc": [50, v], "test_acc": v,
+                       "train_seconds": 1.0}
+                if s == 0:
+                    rec.update(params=100, flops=1000, latency_ms=0.1)
+                fh.write(json.dumps(rec) + "\n")
+    return means
+
+
+def test_seed_statistics_recover_known_noise(tmp_path):
+    rng = np.random.default_rng(0)
+    _synthetic_build(tmp_path / "b", 400, (0, 1, 2), noise=0.5, rng=rng)
+    b = Benchmark.load(pack(tmp_path / "b", tmp_path / "b.npz", allow_partial=True,
+                            settings=TINY))
+    n = seed_noise(b)
+    assert n["n_cells"] == 400 and n["n_seeds"] == 3
+    assert n["within_sd"] == pytest.approx(0.5, rel=0.1)
+    assert n["between_sd"] == pytest.approx(np.linspace(80, 98, 400).std(ddof=1), rel=0.05)
+    assert n["resolvable"] == pytest.approx(1.96 * np.sqrt(2) * n["within_sd"])
+    everything = seed_rank_correlation(b)
+    best = seed_rank_correlation(b, top=0.05)  # 20 cells spanning ~0.9 pp: noise dominates
+    assert everything["n_pairs"] == 3 and best["n_cells"] == 20
+    assert everything["spearman_rho"] > 0.99 and best["spearman_rho"] < 0.8
+    assert everything["mean_abs_diff"] == pytest.approx(0.5 * 2 / np.sqrt(np.pi), rel=0.15)
+    assert seed_noise(b, top=0.05)["between_sd"] < n["between_sd"]
+    for bad in (dict(top=0), dict(top=1.5), dict(metric="params")):
+        with pytest.raises(ValueError, match="top|metric"):
+            seed_noise(b, **bad)
 
 
 def test_remeasured_latency_is_packed(tiny_build, tmp_path):
