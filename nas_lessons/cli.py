@@ -107,6 +107,15 @@ def _bench(args) -> int:
         print(bench)
         print("settings:", bench.meta["settings"])
         print("machine:", bench.meta["machine"])
+        print("latency:", bench.meta["latency_source"])
+        best = bench.optimum("val_acc")
+        print(f"best trained cell: {best['arch']}  val {best['val_acc']:.2f}%  "
+              f"test {best['test_acc']:.2f}%")
+        if len(bench.seeds) > 1:
+            n = B.seed_noise(bench)
+            print(f"seed noise over {n['n_cells']} cells x {n['n_seeds']} seeds: sd "
+                  f"{n['within_sd']:.2f} pp within a cell, {n['between_sd']:.2f} pp between "
+                  f"cells (ratio {n['ratio']:.1f})")
         return 0
     return 2
 

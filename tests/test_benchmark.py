@@ -258,3 +258,13 @@ def test_latency_remeasure_resumes(tiny_build, tmp_path, monkeypatch):
     assert not (work / "latency.partial.json").exists()
     with pytest.raises(ValueError, match="passes"):
         remeasure_latency(work, TINY, passes=0, progress=False)
+
+
+@bundled
+def test_cli_bench_info(capsys):
+    from nas_lessons.cli import main
+
+    assert main(["bench", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "unique cells trained" in out and "best trained cell: |" in out
+    assert ("seed noise over" in out) == (len(Benchmark.load().seeds) > 1)
