@@ -83,4 +83,3 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["exercises", "build", "--src", str(tmp_path / "solutions"), "--dst",
                  str(tmp_path / "ex")]) == 2
     assert "N.k: what to do" in capsys.readouterr().err
-
