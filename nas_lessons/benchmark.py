@@ -644,16 +644,27 @@ def seed_rank_correlation(bench: Benchmark, metric: str = "val_acc", top: float 
 
 
 def seed_noise(bench: Benchmark, metric: str = "val_acc", top: float = 1.0) -> dict:
-    """Seed-to-seed noise vs the spread between cells, on the cells trained with every seed.
+    """Seed-to-seed noise vs the spread between cells, on the cells trained with every seed,
+    with the pilot's definitions (`pilot()`), so the two can be compared.
 
-    `within_sd`: pooled standard deviation over seeds of one cell (sqrt of the mean per-cell
-    variance, ddof=1); `between_sd`: standard deviation of the cells' seed means; `ratio`:
-    between / within (the pilot asked for at least 5); `resolvable`: the difference two
-    single-seed results need to differ at the 5% level, 1.96 * sqrt(2) * within_sd.
+    `within_sd`: mean over cells of the standard deviation over seeds (ddof=1); `between_sd`:
+    standard deviation over cells of the seed means; `ratio`: between / within (the pilot
+    required at least 5) with `ratio_ci`, a 95% bootstrap interval over cells; `resolvable`:
+    about how far apart two single-seed results must be to differ at the 5% level,
+    1.96 * sqrt(2) * within_sd; `seed_means`: each seed's mean over the cells — a shift
+    common to all cells (every cell trained with one seed sees the same batch order).
     """
+    from .stats import bootstrap_ci
+
     a = _multi_seed(bench, metric, top)
-    within = float(np.sqrt(a.var(axis=1, ddof=1).mean()))
-    between = float(a.mean(axis=1).std(ddof=1))
+
+    def ratio(x: np.ndarray) -> float:
+        within = x.std(axis=1, ddof=1).mean()
+        return float(x.mean(axis=1).std() / within) if within > 0 else float("inf")
+
+    within = float(a.std(axis=1, ddof=1).mean())
     return {"n_cells": len(a), "n_seeds": a.shape[1], "within_sd": within,
-            "between_sd": between, "ratio": between / within if within > 0 else float("inf"),
-            "resolvable": 1.96 * np.sqrt(2) * within}
+            "between_sd": float(a.mean(axis=1).std()), "ratio": ratio(a),
+            "ratio_ci": bootstrap_ci(a, ratio, n_resamples=2000),
+            "resolvable": float(1.96 * np.sqrt(2) * within),
+            "seed_means": dict(zip(bench.seeds, a.mean(axis=0).tolist()))}

@@ -18,15 +18,20 @@ __all__ = ["bootstrap_ci", "mann_whitney"]
 
 def bootstrap_ci(x, statistic=np.mean, level: float = 0.95, n_resamples: int = 10_000,
                  seed: int = 0) -> tuple[float, float]:
-    """Percentile-bootstrap confidence interval of `statistic` over the 1-D sample `x`."""
+    """Percentile-bootstrap confidence interval of `statistic` over the sample `x`: 1-D, or
+    2-D with one row per unit (e.g. a cell's accuracies under several seeds), rows resampled
+    together and `statistic` applied to the resampled 2-D array."""
     x = np.asarray(x, dtype=float)
-    if x.ndim != 1 or len(x) < 2:
-        raise ValueError(f"need a 1-D sample of at least 2 values, got shape {x.shape}")
+    if x.ndim not in (1, 2) or len(x) < 2:
+        raise ValueError(f"need a 1-D or 2-D sample of at least 2 rows, got shape {x.shape}")
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(x), size=(n_resamples, len(x)))
-    values = np.apply_along_axis(statistic, 1, x[idx])
+    if x.ndim == 1:
+        values = np.apply_along_axis(statistic, 1, x[idx])
+    else:
+        values = np.array([statistic(x[i]) for i in idx])
     lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)
 

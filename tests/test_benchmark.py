@@ -197,9 +197,12 @@ def test_seed_statistics_recover_known_noise(tmp_path):
                             settings=TINY))
     n = seed_noise(b)
     assert n["n_cells"] == 400 and n["n_seeds"] == 3
-    assert n["within_sd"] == pytest.approx(0.5, rel=0.1)
-    assert n["between_sd"] == pytest.approx(np.linspace(80, 98, 400).std(ddof=1), rel=0.05)
+    assert n["within_sd"] == pytest.approx(0.5 * 0.886, rel=0.1)  # E[sd] of 3 normals
+    assert n["between_sd"] == pytest.approx(np.linspace(80, 98, 400).std(), rel=0.05)
+    assert n["ratio_ci"][0] < n["ratio"] < n["ratio_ci"][1]
     assert n["resolvable"] == pytest.approx(1.96 * np.sqrt(2) * n["within_sd"])
+    assert set(n["seed_means"]) == {0, 1, 2}
+    assert max(n["seed_means"].values()) - min(n["seed_means"].values()) < 0.2
     everything = seed_rank_correlation(b)
     best = seed_rank_correlation(b, top=0.05)  # 20 cells spanning ~0.9 pp: noise dominates
     assert everything["n_pairs"] == 3 and best["n_cells"] == 20

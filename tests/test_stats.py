@@ -14,6 +14,17 @@ def test_bootstrap_ci_covers_the_mean_and_shrinks_with_n():
     assert bootstrap_ci(small, seed=1) == bootstrap_ci(small, seed=1)
 
 
+def test_bootstrap_ci_resamples_rows_of_a_2d_sample_together():
+    a = np.random.default_rng(0).normal(size=200)
+    rows = np.column_stack([a, a + 1.0])  # within a row the difference is always 1
+    lo, hi = bootstrap_ci(rows, lambda x: float((x[:, 1] - x[:, 0]).mean()), n_resamples=200)
+    assert lo == pytest.approx(1.0) and hi == pytest.approx(1.0)
+    lo, hi = bootstrap_ci(rows, lambda x: float(x[:, 0].mean()), n_resamples=500)
+    assert lo < a.mean() < hi and hi - lo == pytest.approx(3.92 / np.sqrt(200), rel=0.2)
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        bootstrap_ci(np.zeros((3, 2, 2)))
+
+
 def test_bootstrap_ci_rejects_bad_input():
     with pytest.raises(ValueError, match="at least 2"):
         bootstrap_ci([1.0])
