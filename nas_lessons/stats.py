@@ -6,6 +6,10 @@
 * `mann_whitney` — the Mann-Whitney U test (Mann & Whitney, 1947), a rank test that assumes no
   distribution; NAS comparisons need it because final regrets are skewed and often tied
   (Lindauer & Hutter, "Best practices for scientific research on NAS", JMLR 2020).
+* `holm` — Holm's step-down correction for testing several hypotheses at once (Holm, "A simple
+  sequentially rejective multiple test procedure", Scand. J. Statistics 1979): with four
+  strategies each tested against random search at 5%, the chance that at least one "wins" by
+  luck alone is up to 1 - 0.95**4 = 19%; Holm keeps it at 5%.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["bootstrap_ci", "mann_whitney"]
+__all__ = ["bootstrap_ci", "mann_whitney", "holm"]
 
 
 def bootstrap_ci(x, statistic=np.mean, level: float = 0.95, n_resamples: int = 10_000,
@@ -44,3 +48,18 @@ def mann_whitney(x, y, alternative: str = "less") -> float:
                          f"got {alternative!r}")
     return float(stats.mannwhitneyu(np.asarray(x, float), np.asarray(y, float),
                                     alternative=alternative).pvalue)
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm-adjusted p-values, in the input order: reject hypothesis i at level alpha when
+    its adjusted p-value is below alpha, and the chance of any false rejection stays at most
+    alpha. The k-th smallest p is multiplied by (m - k + 1), then made non-decreasing."""
+    p = np.asarray(pvalues, dtype=float)
+    if p.ndim != 1 or len(p) == 0 or np.isnan(p).any() or (p < 0).any() or (p > 1).any():
+        raise ValueError(f"need a non-empty 1-D sequence of p-values in [0, 1], got {pvalues!r}")
+    m = len(p)
+    order = np.argsort(p)
+    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    out = np.empty(m)
+    out[order] = adjusted
+    return out

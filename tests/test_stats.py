@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nas_lessons.stats import bootstrap_ci, mann_whitney
+from nas_lessons.stats import bootstrap_ci, holm, mann_whitney
 
 
 def test_bootstrap_ci_covers_the_mean_and_shrinks_with_n():
@@ -38,3 +38,17 @@ def test_mann_whitney_directions():
     assert mann_whitney(x, x, "two-sided") == pytest.approx(1.0)
     with pytest.raises(ValueError, match="alternative"):
         mann_whitney(x, y, "smaller")
+
+
+def test_holm_adjusts_step_down_and_keeps_order():
+    # sorted 0.01, 0.02, 0.03, 0.04 times 4, 3, 2, 1 = .04 .06 .06 .04, then made monotone
+    adj = holm([0.03, 0.01, 0.04, 0.02])
+    assert adj == pytest.approx([0.06, 0.04, 0.06, 0.06])
+    assert holm([0.5]) == pytest.approx([0.5]) and holm([0.9, 0.8]) == pytest.approx([1.0, 1.0])
+    rng = np.random.default_rng(0)  # under the null, any-rejection rate stays <= 5%
+    p = rng.uniform(size=(4000, 4))
+    assert np.mean([(holm(row) < 0.05).any() for row in p]) < 0.06
+    assert np.mean((p < 0.05).any(axis=1)) > 0.15  # uncorrected: about 19%
+    for bad in ([], [0.1, 1.2], [float("nan")], [[0.1]]):
+        with pytest.raises(ValueError, match="p-values"):
+            holm(bad)
