@@ -40,7 +40,8 @@ from .utils import seed_everything
 
 __all__ = ["BenchSettings", "SETTINGS", "train_cell", "build", "pack", "Benchmark",
            "read_results", "pilot", "FORMAT_VERSION", "BUNDLED", "op_frequencies",
-           "seed_rank_correlation", "seed_noise", "verify", "remeasure_latency", "NotInBenchmark"]
+           "seed_rank_correlation", "seed_noise", "seed_table", "verify", "remeasure_latency",
+           "NotInBenchmark"]
 
 FORMAT_VERSION = 2  # 2: rows are the 7,005 `unique_key` classes (1: NATS-Bench's 6,466)
 
@@ -605,17 +606,23 @@ def op_frequencies(bench: Benchmark, top: float = 0.01, metric: str = "val_acc")
     return {op: (top_share[op], all_share[op]) for op in space.OPS}
 
 
-def _multi_seed(bench: Benchmark, metric: str, top: float) -> np.ndarray:
-    """Final values [cell, seed] of the cells trained with every seed of `bench`, restricted
-    to the best `top` share of them by their mean over seeds."""
+def seed_table(bench: Benchmark, metric: str = "val_acc") -> np.ndarray:
+    """Final `metric` [cell, seed] of the cells trained with every seed of `bench`, in the
+    benchmark's row order — the same rows for every metric, since all metrics come from the
+    same runs."""
     if len(bench.seeds) < 2:
         raise ValueError("this benchmark has a single seed; seed statistics need two or more")
-    if not 0 < top <= 1:
-        raise ValueError(f"top must be in (0, 1], got {top!r}")
     if metric not in (*CURVES, "test_acc"):
         raise ValueError(f"unknown metric {metric!r}; allowed: {', '.join((*CURVES, 'test_acc'))}")
     a = bench._a[metric][:, :, -1] if bench._a[metric].ndim == 3 else bench._a[metric]
-    a = a[~np.isnan(a).any(axis=1)].astype(np.float64)
+    return a[~np.isnan(a).any(axis=1)].astype(np.float64)
+
+
+def _multi_seed(bench: Benchmark, metric: str, top: float) -> np.ndarray:
+    """`seed_table` restricted to the best `top` share of its cells by their mean over seeds."""
+    if not 0 < top <= 1:
+        raise ValueError(f"top must be in (0, 1], got {top!r}")
+    a = seed_table(bench, metric)
     order = np.argsort(a.mean(axis=1))
     if not metric.endswith("loss"):
         order = order[::-1]

@@ -20,6 +20,7 @@ from nas_lessons.benchmark import (
     remeasure_latency,
     seed_noise,
     seed_rank_correlation,
+    seed_table,
     verify,
 )
 from nas_lessons.spaces import NB201Space
@@ -195,6 +196,10 @@ def test_seed_statistics_recover_known_noise(tmp_path):
     _synthetic_build(tmp_path / "b", 400, (0, 1, 2), noise=0.5, rng=rng)
     b = Benchmark.load(pack(tmp_path / "b", tmp_path / "b.npz", allow_partial=True,
                             settings=TINY))
+    table = seed_table(b)
+    assert table.shape == (400, 3)  # benchmark row order: here the means rise with the row
+    assert np.corrcoef(table.mean(axis=1), np.arange(400))[0, 1] > 0.99
+    assert np.array_equal(seed_table(b, "train_acc"), table)  # same runs, same rows
     n = seed_noise(b)
     assert n["n_cells"] == 400 and n["n_seeds"] == 3
     assert n["within_sd"] == pytest.approx(0.5 * 0.886, rel=0.1)  # E[sd] of 3 normals
