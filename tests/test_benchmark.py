@@ -140,9 +140,11 @@ def test_bundled_schema_and_resolution():
     assert b.meta["name"] == "mnist1d-201" and b.settings == SETTINGS
     assert b.row.shape == (15_625,) and b.trained.shape == (7_005,)
     assert b.meta["pilot"]["spread"] > 5 * b.meta["pilot"]["noise"]
-    if b.complete:
-        assert b.available().all() and len(b.seeds) >= 3
-        assert np.isfinite(b.array("val_acc")).all()
+    assert b.complete, "the bundled benchmark must hold every network (seed 0)"
+    assert b.available().all() and len(b.seeds) >= 3
+    for metric in ("val_acc", "test_acc", "train_seconds", "latency_ms", "params", "flops"):
+        assert np.isfinite(b.array(metric)).all(), metric
+    assert (b.array("train_seconds") > 0).all()
     assert BUNDLED.stat().st_size < 10e6
 
 
