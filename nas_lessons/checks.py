@@ -81,11 +81,11 @@ def check_count_params(fn: Callable) -> None:
 def check_space_size(fn: Callable) -> None:
     """Exercise 2.1: `fn(n_nodes, n_ops)` = number of distinct DARTS cells."""
     from .ops import DARTS_OPS
-    from .spaces import CellSearchSpace
+    from .spaces import DARTSSpace
 
     cases = []
     for n_nodes, n_ops in [(1, 1), (1, 3), (2, 2), (4, 7), (5, 8)]:
-        want = CellSearchSpace(n_nodes, DARTS_OPS[:n_ops]).size()
+        want = DARTSSpace(n_nodes, DARTS_OPS[:n_ops]).size()
         cases.append((f"{n_nodes} node(s), {n_ops} op(s)", lambda n=n_nodes, k=n_ops: fn(n, k),
                       lambda got, w=want: got == w,
                       f"expected {want}; node i chooses an unordered pair of distinct inputs "
@@ -98,19 +98,19 @@ def check_sample_cell(fn: Callable) -> None:
     earlier nodes only), covering the whole space."""
     import random
 
-    from .spaces import CellSearchSpace
+    from .spaces import DARTSSpace
 
     def valid_many(n_nodes, ops):
-        space = CellSearchSpace(n_nodes, ops)
+        space = DARTSSpace(n_nodes, ops)
         rng = random.Random(0)
         for _ in range(300):
             space.validate(fn(n_nodes, list(ops), rng))
         return True
 
     def covers(n_nodes, ops):
-        space = CellSearchSpace(n_nodes, ops)
+        space = DARTSSpace(n_nodes, ops)
         rng = random.Random(1)
-        seen = {space.canonical(fn(n_nodes, list(ops), rng)) for _ in range(40 * space.size())}
+        seen = {space.normalize(fn(n_nodes, list(ops), rng)) for _ in range(40 * space.size())}
         return len(seen), space.size()
 
     cases = [
@@ -148,7 +148,8 @@ def check_leak_free_cv(fn: Callable) -> None:
     logistic regression with the selection fitted inside each training fold."""
     import numpy as np
 
-    from .hpo import cash_pipeline, cv_accuracy
+    from .cash import cash_pipeline
+    from .hpo import cv_accuracy
 
     rng = np.random.default_rng(0)
     Xn, yn = rng.normal(size=(60, 5000)), np.array([0, 1] * 30)  # pure noise: chance is 50%
@@ -158,7 +159,7 @@ def check_leak_free_cv(fn: Callable) -> None:
     Xd, yd = d.data[:400], d.target[:400]
     cfg = lambda k: {"scaler": "standard", "features": "kbest", "n_features": k,  # noqa: E731
                      "model": "logreg", "C": 1.0}
-    want = cv_accuracy(cash_pipeline(cfg(20)), Xd, yd, 3, 0)
+    want = cv_accuracy(cash_pipeline(cfg(20)), Xd, yd, folds=3, seed=0)
 
     def quiet(*args):  # digits has blank pixels: f_classif warns about constant features
         import warnings
@@ -210,7 +211,7 @@ def check_best_so_far(fn: Callable) -> None:
     cases = []
     for vals, mx in [([1, 3, 2, 5, 4], True), ([5, 3, 4, 1, 2], False), ([0.5], True),
                      ([2, 2, 1, 3], True)]:
-        want = best_so_far(vals, mx).tolist()
+        want = best_so_far(vals, maximize=mx).tolist()
         cases.append((f"{vals}, maximize={mx}", lambda v=vals, m=mx: list(fn(v, m)),
                       lambda got, w=want: np.allclose(got, w),
                       f"expected {want}: element i is the best of values[:i+1]"))
@@ -370,7 +371,7 @@ def check_mixed_op(fn: Callable) -> None:
     from .ops import NB201_OPS
 
     torch.manual_seed(0)
-    mixed = MixedOp(4, 1, NB201_OPS, rank=1).eval()
+    mixed = MixedOp(4, 1, ops=NB201_OPS, rank=1).eval()
     x = torch.randn(2, 4, 12)
     cases = []
     for desc, w in [("uniform weights", torch.full((5,), 0.2)),
@@ -439,7 +440,7 @@ def check_pareto_2d(fn: Callable) -> None:
     points, sorted."""
     import numpy as np
 
-    from .hardware import pareto_front
+    from .multiobjective import pareto_front
 
     rng = np.random.default_rng(0)
     cases = []
@@ -456,7 +457,7 @@ def check_pareto_2d(fn: Callable) -> None:
 
 def check_hypervolume(fn: Callable) -> None:
     """Exercise 6.2: `fn(points, ref)` = 2-D hypervolume (maximise x, minimise y)."""
-    from .hardware import hypervolume_2d
+    from .multiobjective import hypervolume_2d
 
     cases = []
     for pts, ref in [([(1.0, 1.0)], (0.0, 2.0)), ([(3, 4), (5, 8)], (0, 10)),

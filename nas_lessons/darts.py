@@ -11,11 +11,11 @@ training data (Alg. 1; the two are different halves of the training set). The ar
 gradient is first order (w*(alpha) ~ w) or second order (w*(alpha) ~ w' = w - xi grad_w L_train,
 Eq. 6-8, with the Hessian-vector product by finite differences, epsilon = 0.01 / ||grad_w' L_val||).
 
-What the popular simplified code gets wrong, and this module does not: BN in the search network
-is `affine=False` (Sec. A.1.1) so that alpha alone scales the ops; alpha and w are separate
-parameter groups with their own optimizers (Adam for alpha, SGD for w); the architecture step
-comes first each iteration and uses a different data half; and discretization excludes `none`
-both when ranking a node's incoming edges and when picking an edge's op (Sec. 2.4).
+As in the paper and its code: BN in the search network is `affine=False` (Sec. A.1.1) so that
+alpha alone scales the ops; one alpha per cell type (normal, reduce) is shared by every cell
+of that type; alpha and w are separate parameter groups with their own optimizers (Adam for
+alpha, SGD for w); the mixed op holds DARTS' own ops (separable and dilated convolutions);
+and discretization ranks edges and ops by softmax(alpha) with `none` excluded (Sec. 2.4).
 """
 
 from __future__ import annotations
@@ -25,13 +25,29 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from .models import CheapReduction, ResNetReduction, darts_skeleton
-from .ops import DARTS_OPS, NB201_OPS, FactorizedReduce, ReLUConvBN, bn_cls, conv_cls, make_op
-from .spaces import Genotype, NB201Space
+from .models import cell_inputs, darts_skeleton, nb201_skeleton
+from .ops import DARTS_OPS, NB201_OPS, make_op, nd
+from .spaces import Genotype, NB201Arch, NB201Space
 
-__all__ = ["MixedOp", "NB201SearchNetwork", "DARTSSearchNetwork", "Architect",
-           "derive_nb201", "derive_darts", "darts_genotype", "darts_search",
-           "exact_unrolled_gradient"]
+__all__ = ["MixedOp", "SearchNetwork", "NB201SearchCell", "NB201SearchNetwork",
+           "DARTSSearchCell", "DARTSSearchNetwork", "Architect", "derive_nb201",
+           "derive_darts", "darts_genotype", "darts_search", "exact_unrolled_gradient",
+           "GRAD_CLIP", "ALPHA_INIT_SCALE", "ARCH_LR", "ARCH_WEIGHT_DECAY", "ARCH_BETAS",
+           "W_LR", "W_LR_MIN", "W_MOMENTUM", "W_WEIGHT_DECAY", "FD_RADIUS", "GDAS_TAU"]
+
+# The search hyperparameters of DARTS' reference code (train_search.py, model_search.py,
+# architect.py), which the paper's Sec. A.1.1 states.
+GRAD_CLIP = 5.0            # --grad_clip: max norm of the weight gradient
+ALPHA_INIT_SCALE = 1e-3    # alphas = 1e-3 * randn(...)
+ARCH_LR = 3e-4             # --arch_learning_rate (Adam)
+ARCH_WEIGHT_DECAY = 1e-3   # --arch_weight_decay
+ARCH_BETAS = (0.5, 0.999)  # Adam betas of the architecture optimizer
+W_LR = 0.025               # --learning_rate (SGD, cosine-annealed)
+W_LR_MIN = 1e-3            # --learning_rate_min
+W_MOMENTUM = 0.9           # --momentum
+W_WEIGHT_DECAY = 3e-4      # --weight_decay
+FD_RADIUS = 0.01           # Eq. 8: epsilon = 0.01 / ||grad_w' L_val||
+GDAS_TAU = (10.0, 0.1)     # GDAS (Dong & Yang, CVPR 2019, Sec. 4.1): tau from 10 down to 0.1
 
 
 class MixedOp(nn.Module):
@@ -39,14 +55,15 @@ class MixedOp(nn.Module):
     a BN(affine=False) after them, as in the DARTS code, so that all ops have comparable
     scale."""
 
-    def __init__(self, C: int, stride: int, ops=DARTS_OPS, rank: int = 2) -> None:
+    def __init__(self, C: int, stride: int, *, ops: tuple[str, ...] = DARTS_OPS,
+                 rank: int = 2) -> None:
         super().__init__()
         self.names = tuple(ops)
         mods = []
         for name in self.names:
             op = make_op(name, C, C, stride, affine=False, rank=rank)
             if "pool" in name:
-                op = nn.Sequential(op, bn_cls(rank)(C, affine=False))
+                op = nn.Sequential(op, nd("BatchNorm", rank)(C, affine=False))
             mods.append(op)
         self.ops = nn.ModuleList(mods)
 
@@ -60,31 +77,55 @@ class MixedOp(nn.Module):
         return weights[index] * self.ops[index](x) + rest
 
 
-class _Searchable(nn.Module):
-    """Keeps architecture parameters (alpha) apart from network weights."""
+class SearchNetwork(nn.Module):
+    """A network with architecture parameters (alpha) kept apart from its weights w: the
+    two parameter groups of DARTS' bilevel problem, each with its own optimizer."""
 
-    _arch_names: tuple[str, ...] = ()
+    arch_names: tuple[str, ...] = ()
 
     def arch_parameters(self) -> list[nn.Parameter]:
-        return [getattr(self, n) for n in self._arch_names]
+        return [getattr(self, n) for n in self.arch_names]
 
     def weights(self) -> list[nn.Parameter]:
         arch = {id(p) for p in self.arch_parameters()}
         return [p for p in self.parameters() if id(p) not in arch]
 
     def named_weights(self) -> dict[str, nn.Parameter]:
-        return {k: v for k, v in self.named_parameters() if k not in self._arch_names}
+        return {k: v for k, v in self.named_parameters() if k not in self.arch_names}
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(self(x), y)
 
 
-class NB201SearchNetwork(_Searchable):
-    """The NAS-Bench-201 skeleton with every edge a MixedOp; alpha has shape (6, 5)."""
+class NB201SearchCell(nn.Module):
+    """A NAS-Bench-201 cell with a MixedOp on each of its 6 edges (the weights come from the
+    network, shared by all cells). DARTS- adds `aux_skip` times each edge's input."""
 
-    _arch_names = ("alpha",)
+    def __init__(self, C: int, *, rank: int) -> None:
+        super().__init__()
+        self.edges = NB201Space.EDGES
+        self.ops = nn.ModuleList(MixedOp(C, 1, ops=NB201_OPS, rank=rank) for _ in self.edges)
 
-    def __init__(self, C: int = 8, N: int = 1, num_classes: int = 10, in_channels: int = 1,
+    def forward(self, x: torch.Tensor, weights: torch.Tensor, index: torch.Tensor | None,
+                aux_skip: float = 0.0) -> torch.Tensor:
+        nodes = [x]
+        for j in range(1, 4):
+            total = 0
+            for e, ((t, i), op) in enumerate(zip(self.edges, self.ops)):
+                if t == j:
+                    pick = None if index is None else int(index[e])
+                    total = total + op(nodes[i], weights[e], pick) + aux_skip * nodes[i]
+            nodes.append(total)
+        return nodes[-1]
+
+
+class NB201SearchNetwork(SearchNetwork):
+    """The NAS-Bench-201 skeleton (`models.nb201_skeleton`) with every edge a MixedOp;
+    alpha has shape (6, 5) and is shared by every cell."""
+
+    arch_names = ("alpha",)
+
+    def __init__(self, *, C: int = 8, N: int = 1, num_classes: int = 10, in_channels: int = 1,
                  rank: int = 1, reduction: str = "cheap", aux_skip: float = 0.0,
                  mode: str = "darts") -> None:
         super().__init__()
@@ -92,38 +133,19 @@ class NB201SearchNetwork(_Searchable):
             raise ValueError(f"mode must be 'darts' or 'gdas', got {mode!r}")
         #: 'gdas' (Dong & Yang, CVPR 2019): in training, each edge runs one op sampled by
         #: hard Gumbel-softmax with temperature `tau` (straight-through gradient)
-        self.mode, self.tau = mode, 10.0
-        space = NB201Space()
-        self.edges, self.ops = space.EDGES, NB201_OPS
-        self.stem = nn.Sequential(conv_cls(rank)(in_channels, C, 3, padding=1, bias=False),
-                                  bn_cls(rank)(C))
-        red = {"cheap": CheapReduction, "resnet": ResNetReduction}[reduction]
-        layers: list[nn.Module] = []
-        c_prev = C
-        for stage, c in enumerate((C, 2 * C, 4 * C)):
-            if stage > 0:
-                layers.append(red(c_prev, c, rank))
-            layers += [nn.ModuleList(MixedOp(c, 1, NB201_OPS, rank) for _ in self.edges)
-                       for _ in range(N)]
-            c_prev = c
+        self.mode, self.tau = mode, GDAS_TAU[0]
+        self.edges, self.ops = NB201Space.EDGES, NB201_OPS
+        self.stem, layers, c_last = nb201_skeleton(
+            lambda c: NB201SearchCell(c, rank=rank), C=C, N=N, in_channels=in_channels,
+            rank=rank, reduction=reduction)
         self.cells = nn.ModuleList(layers)
-        self.lastact = nn.Sequential(bn_cls(rank)(c_prev), nn.ReLU())
-        self.pool = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)[rank - 1](1)
-        self.classifier = nn.Linear(c_prev, num_classes)
-        self.alpha = nn.Parameter(1e-3 * torch.randn(len(self.edges), len(NB201_OPS)))
+        self.lastact = nn.Sequential(nd("BatchNorm", rank)(c_last), nn.ReLU())
+        self.pool = nd("AdaptiveAvgPool", rank)(1)
+        self.classifier = nn.Linear(c_last, num_classes)
+        self.alpha = nn.Parameter(ALPHA_INIT_SCALE * torch.randn(len(self.edges),
+                                                                 len(NB201_OPS)))
         #: DARTS- (Chu et al., ICLR 2021): weight of an auxiliary skip on every edge
         self.aux_skip = aux_skip
-
-    def _cell(self, mixed: nn.ModuleList, x: torch.Tensor, w: torch.Tensor, idx) -> torch.Tensor:
-        nodes = [x]
-        for j in range(1, 4):
-            total = 0
-            for e, ((t, i), op) in enumerate(zip(self.edges, mixed)):
-                if t == j:
-                    pick = None if idx is None else int(idx[e])
-                    total = total + op(nodes[i], w[e], pick) + self.aux_skip * nodes[i]
-            nodes.append(total)
-        return nodes[-1]
 
     def edge_weights(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """softmax(alpha); for GDAS in training, hard Gumbel-softmax samples and their ops."""
@@ -139,22 +161,27 @@ class NB201SearchNetwork(_Searchable):
         w, idx = self.edge_weights()
         x = self.stem(x)
         for layer in self.cells:
-            x = self._cell(layer, x, w, idx) if isinstance(layer, nn.ModuleList) else layer(x)
+            x = layer(x, w, idx, self.aux_skip) if isinstance(layer, NB201SearchCell) else layer(x)
         return self.classifier(self.pool(self.lastact(x)).flatten(1))
 
 
-class _DARTSSearchCell(nn.Module):
-    def __init__(self, steps: int, multiplier: int, C_pp: int, C_p: int, C: int,
+class DARTSSearchCell(nn.Module):
+    """A DARTS search cell: `steps` nodes, node i mixing all 2 + i earlier states through
+    MixedOps; the output concatenates the last `multiplier` nodes (DARTS' `model_search.Cell`).
+    """
+
+    def __init__(self, steps: int, multiplier: int, C_pp: int, C_p: int, C: int, *,
                  reduction: bool, reduction_prev: bool, rank: int) -> None:
         super().__init__()
-        self.pre0 = (FactorizedReduce(C_pp, C, 2, False, rank) if reduction_prev
-                     else ReLUConvBN(C_pp, C, 1, 1, 0, 1, False, rank))
-        self.pre1 = ReLUConvBN(C_p, C, 1, 1, 0, 1, False, rank)
+        self.pre0, self.pre1 = cell_inputs(C_pp, C_p, C, reduction_prev=reduction_prev,
+                                           affine=False, rank=rank)
         self.steps, self.multiplier, self.reduction = steps, multiplier, reduction
-        self.ops = nn.ModuleList(MixedOp(C, 2 if reduction and j < 2 else 1, DARTS_OPS, rank)
-                                 for i in range(steps) for j in range(2 + i))
+        self.ops = nn.ModuleList(
+            MixedOp(C, 2 if reduction and j < 2 else 1, ops=DARTS_OPS, rank=rank)
+            for i in range(steps) for j in range(2 + i))
 
-    def forward(self, s0, s1, weights):
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor
+                ) -> torch.Tensor:
         states = [self.pre0(s0), self.pre1(s1)]
         k = 0
         for _ in range(self.steps):
@@ -164,26 +191,28 @@ class _DARTSSearchCell(nn.Module):
         return torch.cat(states[-self.multiplier:], dim=1)
 
 
-class DARTSSearchNetwork(_Searchable):
+class DARTSSearchNetwork(SearchNetwork):
     """DARTS' search network: `layers` cells (reductions at 1/3 and 2/3), each node mixing
-    all earlier nodes; alpha_normal and alpha_reduce have shape (14, 8) for 4 steps."""
+    all earlier nodes; alpha_normal and alpha_reduce have shape (14, 8) for 4 steps, each
+    shared by every cell of its type."""
 
-    _arch_names = ("alpha_normal", "alpha_reduce")
+    arch_names = ("alpha_normal", "alpha_reduce")
 
-    def __init__(self, C: int = 8, layers: int = 5, num_classes: int = 10,
+    def __init__(self, *, C: int = 8, layers: int = 5, num_classes: int = 10,
                  in_channels: int = 3, rank: int = 2, steps: int = 4, multiplier: int = 4,
                  stem_multiplier: int = 3) -> None:
         super().__init__()
         self.steps = steps
         self.stem, self.cells, c_p = darts_skeleton(
-            C, layers, in_channels, rank, stem_multiplier,
-            lambda c_pp, c_p, c, red, red_prev: _DARTSSearchCell(steps, multiplier, c_pp, c_p,
-                                                                 c, red, red_prev, rank))
-        self.pool = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)[rank - 1](1)
+            lambda c_pp, c_p, c, **kw: DARTSSearchCell(steps, multiplier, c_pp, c_p, c,
+                                                       rank=rank, **kw),
+            C=C, layers=layers, in_channels=in_channels, rank=rank,
+            stem_multiplier=stem_multiplier)
+        self.pool = nd("AdaptiveAvgPool", rank)(1)
         self.classifier = nn.Linear(c_p, num_classes)
         n_edges = sum(2 + i for i in range(steps))
-        self.alpha_normal = nn.Parameter(1e-3 * torch.randn(n_edges, len(DARTS_OPS)))
-        self.alpha_reduce = nn.Parameter(1e-3 * torch.randn(n_edges, len(DARTS_OPS)))
+        self.alpha_normal = nn.Parameter(ALPHA_INIT_SCALE * torch.randn(n_edges, len(DARTS_OPS)))
+        self.alpha_reduce = nn.Parameter(ALPHA_INIT_SCALE * torch.randn(n_edges, len(DARTS_OPS)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s0 = s1 = self.stem(x)
@@ -202,17 +231,22 @@ class Architect:
     step, v = grad_w' L_val(w', alpha), w+- = w +- eps v and eps = fd_radius / ||v|| (the
     paper's 0.01: w moves by 0.01 in norm; smaller radii trade truncation for rounding error).
     alpha is updated by Adam(lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3), as in the paper.
+
+    The forward pass at w' runs on copies of the BatchNorm buffers, as the reference code
+    runs it on a throw-away copy of the model, so the running statistics of the live network
+    do not absorb the virtual step's batch; the w+- passes, like the reference's, run on the
+    live buffers.
     """
 
-    def __init__(self, model: _Searchable, order: int = 1, lr: float = 3e-4,
-                 weight_decay: float = 1e-3, fd_radius: float = 0.01) -> None:
+    def __init__(self, model: SearchNetwork, *, order: int = 1, lr: float = ARCH_LR,
+                 weight_decay: float = ARCH_WEIGHT_DECAY, fd_radius: float = FD_RADIUS) -> None:
         if order not in (1, 2):
             raise ValueError(f"order must be 1 (first order) or 2 (unrolled), got {order!r}")
         self.model, self.order, self.fd_radius = model, order, fd_radius
-        self.optimizer = torch.optim.Adam(model.arch_parameters(), lr=lr, betas=(0.5, 0.999),
+        self.optimizer = torch.optim.Adam(model.arch_parameters(), lr=lr, betas=ARCH_BETAS,
                                           weight_decay=weight_decay)
 
-    def hypergradient(self, x_train, y_train, x_val, y_val, xi: float,
+    def hypergradient(self, x_train, y_train, x_val, y_val, *, xi: float,
                       w_optimizer: torch.optim.Optimizer | None = None) -> list[torch.Tensor]:
         """The architecture gradient (a list matching `model.arch_parameters()`)."""
         model, alphas = self.model, self.model.arch_parameters()
@@ -231,9 +265,11 @@ class Architect:
                        if w_optimizer is not None else None)
                 step = g + wd * p + (momentum * buf if buf is not None else 0.0)
                 unrolled[n] = (p - xi * step).detach().requires_grad_(True)
-        # L_val at w' (a functional call: the model's own weights stay untouched)
-        loss_val = F.cross_entropy(functional_call(model, unrolled, (x_val,)), y_val)
-        grads = torch.autograd.grad(loss_val, [*alphas, *unrolled.values()])
+        # L_val at w': a functional call on copied buffers (weights and statistics untouched)
+        buffers = {n: b.clone() for n, b in model.named_buffers()}
+        logits = functional_call(model, {**unrolled, **buffers}, (x_val,))
+        grads = torch.autograd.grad(F.cross_entropy(logits, y_val),
+                                    [*alphas, *unrolled.values()])
         d_alpha, v = grads[: len(alphas)], grads[len(alphas):]
         eps = self.fd_radius / torch.sqrt(sum((g * g).sum() for g in v))
         implicit = []
@@ -244,16 +280,17 @@ class Architect:
         return [da - xi * (gp - gm) / (2 * eps)
                 for da, gp, gm in zip(d_alpha, implicit[0], implicit[1])]
 
-    def step(self, x_train, y_train, x_val, y_val, xi: float = 0.0,
+    def step(self, x_train, y_train, x_val, y_val, *, xi: float = 0.0,
              w_optimizer: torch.optim.Optimizer | None = None) -> None:
-        grads = self.hypergradient(x_train, y_train, x_val, y_val, xi, w_optimizer)
+        grads = self.hypergradient(x_train, y_train, x_val, y_val, xi=xi,
+                                   w_optimizer=w_optimizer)
         for a, g in zip(self.model.arch_parameters(), grads):
             a.grad = g.detach()
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
 
 
-def exact_unrolled_gradient(model: _Searchable, x_train, y_train, x_val, y_val,
+def exact_unrolled_gradient(model: SearchNetwork, x_train, y_train, x_val, y_val, *,
                             xi: float) -> list[torch.Tensor]:
     """The exact gradient of alpha -> L_val(w - xi * grad_w L_train(w, alpha), alpha) by
     differentiating through the virtual SGD step (double backward). Expensive (it keeps the
@@ -266,17 +303,21 @@ def exact_unrolled_gradient(model: _Searchable, x_train, y_train, x_val, y_val,
     return list(torch.autograd.grad(loss, model.arch_parameters()))
 
 
-def derive_nb201(alpha: torch.Tensor) -> tuple[str, ...]:
-    """Discretize an NB201 alpha (6 x 5): the strongest op on each edge, `none` excluded."""
+def derive_nb201(alpha: torch.Tensor, *, exclude_none: bool = True) -> NB201Arch:
+    """Discretize an NB201 alpha (6 x 5): the strongest op on each edge. `exclude_none=True`
+    follows DARTS' rule for its own space (Sec. 2.4: a zero op cannot be an edge's choice);
+    NAS-Bench-201's DARTS protocol takes the plain argmax (`exclude_none=False`), which is
+    how it reports DARTS collapsing. A choice, not a correction."""
     a = alpha.detach().clone()
-    a[:, NB201_OPS.index("none")] = -float("inf")
-    return tuple(NB201_OPS[int(i)] for i in a.argmax(-1))
+    if exclude_none:
+        a[:, NB201_OPS.index("none")] = -float("inf")
+    return tuple(NB201_OPS[int(i)] for i in a.argmax(-1))  # type: ignore[return-value]
 
 
 def derive_darts(alpha: torch.Tensor, steps: int = 4) -> list[tuple[str, int]]:
     """Discretize one DARTS cell (Sec. 2.4): for each node keep the 2 incoming edges whose
-    strongest non-`none` op is strongest, and on each that op. `none` is excluded from the
-    ranking *and* from the choice — otherwise a zero op can win an edge."""
+    strongest non-`none` op (by softmax weight) is strongest, and on each that op. `none` is
+    excluded from the ranking *and* from the choice — otherwise a zero op can win an edge."""
     w = F.softmax(alpha.detach(), dim=-1).clone()
     w[:, DARTS_OPS.index("none")] = -1.0
     cell, start = [], 0
@@ -290,29 +331,33 @@ def derive_darts(alpha: torch.Tensor, steps: int = 4) -> list[tuple[str, int]]:
 
 
 def darts_genotype(model: DARTSSearchNetwork) -> Genotype:
+    """The normal and reduction cells a DARTS search network derives (Sec. 2.4)."""
     concat = list(range(2, 2 + model.steps))
     return Genotype(derive_darts(model.alpha_normal, model.steps), concat,
                     derive_darts(model.alpha_reduce, model.steps), concat)
 
 
-def darts_search(model: _Searchable, data, epochs: int = 10, order: int = 1,
-                 batch_size: int = 64, w_lr: float = 0.025, w_momentum: float = 0.9,
-                 w_weight_decay: float = 3e-4, arch_lr: float = 3e-4, seed: int = 0,
-                 aux_skip_decay: bool = False, early_stop_skips: int | None = None,
-                 tau_range: tuple[float, float] = (10.0, 0.1)) -> dict:
+def darts_search(model: SearchNetwork, data, *, epochs: int = 10, order: int = 1,
+                 batch_size: int = 64, w_lr: float = W_LR, w_momentum: float = W_MOMENTUM,
+                 w_weight_decay: float = W_WEIGHT_DECAY, arch_lr: float = ARCH_LR,
+                 seed: int = 0, aux_skip_decay: bool = False,
+                 early_stop_skips: int | None = None,
+                 tau_range: tuple[float, float] = GDAS_TAU) -> dict:
     """Alg. 1 of DARTS on `data.train` split 50/50 into a weight half and an architecture half.
 
     Each iteration: an architecture step on an architecture batch (first: alpha is updated
     against the current w), then an SGD step of w on a weight batch. The weight learning rate
     follows a cosine schedule (as in the paper). Returns the softmax(alpha) after every epoch
     and the accuracy on `data.val`. With `aux_skip_decay`, the DARTS- auxiliary skip weight
-    decays linearly from its initial value to 0 over the search. With `early_stop_skips=k`
+    decays linearly from its initial value over the search. With `early_stop_skips=k`
     the search stops once the derived cell has k or more skip connections (the DARTS+
     criterion, Liang et al., 2019: collapse shows as skips taking over). A GDAS network's
     temperature falls linearly over `tau_range` (Dong & Yang, 2019).
     """
     from .training import evaluate
 
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     n = len(data.y_train)
@@ -320,10 +365,10 @@ def darts_search(model: _Searchable, data, epochs: int = 10, order: int = 1,
     w_idx, a_idx = perm[: n // 2], perm[n // 2:]
     w_opt = torch.optim.SGD(model.weights(), lr=w_lr, momentum=w_momentum,
                             weight_decay=w_weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, epochs, eta_min=1e-3)
-    architect = Architect(model, order, arch_lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, epochs, eta_min=W_LR_MIN)
+    architect = Architect(model, order=order, lr=arch_lr)
     aux0 = getattr(model, "aux_skip", 0.0)
-    history = {"alpha": [], "val_acc": []}
+    history: dict = {"alpha": [], "val_acc": []}
     for epoch in range(epochs):
         if getattr(model, "mode", "darts") == "gdas":
             model.tau = tau_range[0] - (tau_range[0] - tau_range[1]) * epoch / max(epochs - 1, 1)
@@ -340,7 +385,7 @@ def darts_search(model: _Searchable, data, epochs: int = 10, order: int = 1,
             architect.step(xw, yw, data.x_train[ba], data.y_train[ba], xi=lr, w_optimizer=w_opt)
             w_opt.zero_grad(set_to_none=True)
             model.loss(xw, yw).backward()
-            nn.utils.clip_grad_norm_(model.weights(), 5.0)
+            nn.utils.clip_grad_norm_(model.weights(), GRAD_CLIP)
             w_opt.step()
         sched.step()
         history["alpha"].append([F.softmax(a.detach(), -1).clone()

@@ -246,7 +246,7 @@ def _cifar10(seed: int, val_fraction: float, root: str | Path, download: bool) -
 
 
 def load_dataset(
-    name: str, seed: int = 0, val_fraction: float = 0.2, n_samples: int = 5000,
+    name: str, *, seed: int = 0, val_fraction: float = 0.2, n_samples: int = 5000,
     root: str | Path = "data", download: bool = True,
 ) -> Dataset:
     """Load a dataset of the course by name, split into train/val/test tensors.
@@ -278,7 +278,7 @@ class TabularTask:
     params: dict
 
 
-def make_task_family(n_tasks: int, seed: int = 0) -> list[TabularTask]:
+def make_task_family(n_tasks: int, *, seed: int = 0) -> list[TabularTask]:
     """Varied `sklearn.datasets.make_classification` tasks for algorithm selection.
 
     Size, dimensionality, informative share, number of classes, class separation, label noise

@@ -1,5 +1,5 @@
 """Hardware cost of a network: parameters, FLOPs, memory, measured and predicted latency,
-constraints and Pareto fronts (lessons 02 and 06).
+hardware constraints (lessons 02 and 06).
 
 FLOPs are counted by PyTorch's own `torch.utils.flop_counter.FlopCounterMode`, which counts
 a multiply-add as 2 FLOPs for convolutions and matrix products (papers often report MACs,
@@ -8,7 +8,10 @@ i.e. half of this; NAS-Bench-201 reports "FLOPs" that are MACs of conv and linea
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import platform
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -17,9 +20,13 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from .models import NB201Network
+from .ops import NB201_OPS, make_op
+from .spaces import ArchLike, NB201Space
+
 __all__ = ["count_params", "count_flops", "measure_latency", "op_costs", "memory_mb",
-           "HardwareConstraints", "pareto_front", "pareto_ranks", "hypervolume_2d",
-           "LatencyTable", "prediction_report", "CPUContention"]
+           "HardwareConstraints", "LatencyTable", "prediction_report", "CPUContention",
+           "cpu_model", "machine_info"]
 
 
 def count_params(model: nn.Module, trainable_only: bool = True) -> int:
@@ -54,7 +61,7 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...], batch_size: int 
     return int(counter.get_total_flops())
 
 
-def measure_latency(model: nn.Module, input_shape: tuple[int, ...], batch_size: int = 1,
+def measure_latency(model: nn.Module, input_shape: tuple[int, ...], *, batch_size: int = 1,
                     threads: int = 1, min_run_time: float = 0.1, warmup: int = 3
                     ) -> dict[str, float]:
     """Measured forward latency on this machine, in milliseconds (eval mode, no grad).
@@ -78,16 +85,14 @@ def measure_latency(model: nn.Module, input_shape: tuple[int, ...], batch_size: 
     return {"median_ms": m.median * 1e3, "iqr_ms": m.iqr * 1e3, "runs": len(m.times)}
 
 
-def op_costs(names, C: int, input_shape: tuple[int, ...], stride: int = 1,
+def op_costs(names, *, C: int, input_shape: tuple[int, ...], stride: int = 1,
              affine: bool = True) -> list[dict]:
     """Output shape, parameters and forward FLOPs of each op applied to a (C, *spatial)
     input (batch 1) — the per-operation view of a search space's cost."""
-    from .ops import make_op
-
     rank = len(input_shape)
     rows = []
     for name in names:
-        op = make_op(name, C, C, stride, affine, rank)
+        op = make_op(name, C, C, stride, affine=affine, rank=rank)
         op.eval()
         with torch.no_grad():
             out = op(torch.zeros(1, C, *input_shape))
@@ -95,6 +100,32 @@ def op_costs(names, C: int, input_shape: tuple[int, ...], stride: int = 1,
                      "params": count_params(op),
                      "flops": count_flops(op, (C, *input_shape))})
     return rows
+
+
+def cpu_model() -> str:
+    """The CPU's model name plus a short hash of its instruction-set flags (Linux
+    /proc/cpuinfo; platform.processor() elsewhere). Virtual machines often report a generic
+    name, and the flags decide which SIMD kernels PyTorch runs, hence which floats come out."""
+    info: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                info.setdefault(key.strip(), value.strip())  # the first core's entry
+    except OSError:
+        pass
+    name = info.get("model name") or platform.processor() or platform.machine()
+    flags = " ".join(sorted(info.get("flags", "").split()))
+    if flags:
+        name += f" [flags {hashlib.sha256(flags.encode()).hexdigest()[:8]}]"
+    return name
+
+
+def machine_info() -> dict:
+    """Where a measurement was taken: OS, CPU, Python, torch and the number of cores."""
+    return {"platform": platform.platform(), "processor": cpu_model(),
+            "machine": platform.machine(), "python": platform.python_version(),
+            "torch": torch.__version__, "cpu_count": os.cpu_count()}
 
 
 # ---- memory ------------------------------------------------------------------------------------
@@ -119,7 +150,7 @@ def memory_mb(model: nn.Module, input_shape: tuple[int, ...], batch_size: int = 
     return (params + total[0]) / 1e6
 
 
-# ---- constraints and Pareto fronts -------------------------------------------------------------
+# ---- constraints -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class HardwareConstraints:
     """Upper limits for a deployable network; None means unconstrained."""
@@ -137,80 +168,28 @@ class HardwareConstraints:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v) or v <= 0:
                 raise ValueError(f"{name} must be a positive number or None, got {v!r}")
 
-    def violations(self, latency_ms=None, memory_mb=None, params=None, flops=None) -> dict:
-        """How far each given metric is over its limit (only the violated ones)."""
+    def excess(self, *, latency_ms=None, memory_mb=None, params=None, flops=None) -> dict:
+        """For each given metric that has a limit: value minus limit (positive = over it), in
+        the limit's unit (params and FLOPs in millions); elementwise for arrays."""
         checks = {"max_latency_ms": latency_ms, "max_memory_mb": memory_mb,
-                  "max_params_m": None if params is None else params / 1e6,
-                  "max_flops_m": None if flops is None else flops / 1e6}
-        out = {}
-        for name, value in checks.items():
-            limit = getattr(self, name)
-            if limit is not None and value is not None and value > limit:
-                out[name] = value - limit
-        return out
+                  "max_params_m": None if params is None else np.asarray(params) / 1e6,
+                  "max_flops_m": None if flops is None else np.asarray(flops) / 1e6}
+        return {name: np.asarray(value, dtype=float) - getattr(self, name)
+                for name, value in checks.items()
+                if getattr(self, name) is not None and value is not None}
 
-    def feasible(self, **metrics) -> bool:
-        return not self.violations(**metrics)
+    def violations(self, **metrics) -> dict[str, float]:
+        """How far each given metric is over its limit (only the violated ones), for one
+        network."""
+        return {k: float(v) for k, v in self.excess(**metrics).items() if v > 0}
 
-
-def _as_min(points, senses) -> np.ndarray:
-    pts = np.asarray(points, dtype=float)
-    if pts.ndim != 2:
-        raise ValueError(f"points must be a 2-D array (n_points, n_objectives), got shape "
-                         f"{pts.shape}")
-    if len(senses) != pts.shape[1] or any(s not in ("min", "max") for s in senses):
-        raise ValueError(f"senses must give 'min' or 'max' for each of the {pts.shape[1]} "
-                         f"objectives, got {senses!r}")
-    return pts * np.array([1.0 if s == "min" else -1.0 for s in senses])
-
-
-def pareto_ranks(points, senses) -> np.ndarray:
-    """Non-dominated sorting (Deb et al., NSGA-II, 2002): rank 0 is the Pareto front, rank 1
-    the front once rank 0 is removed, and so on. A point dominates another if it is at least
-    as good in *every* objective and better in one."""
-    f = _as_min(points, senses)
-    ranks = np.full(len(f), -1)
-    remaining = np.arange(len(f))
-    r = 0
-    while len(remaining):
-        sub = f[remaining]
-        order = np.lexsort(sub.T[::-1])  # by first objective, ties by the next ones
-        front: list[int] = []
-        for i in order:
-            p = sub[i]
-            if not any(np.all(sub[j] <= p) and np.any(sub[j] < p) for j in front):
-                front.append(i)
-        ranks[remaining[front]] = r
-        remaining = np.delete(remaining, front)
-        r += 1
-    return ranks
-
-
-def pareto_front(points, senses) -> np.ndarray:
-    """Indices of the non-dominated points, in input order."""
-    f = _as_min(points, senses)
-    order = np.lexsort(f.T[::-1])
-    front: list[int] = []
-    for i in order:
-        if not any(np.all(f[j] <= f[i]) and np.any(f[j] < f[i]) for j in front):
-            front.append(i)
-    return np.sort(np.array(front, dtype=int))
-
-
-def hypervolume_2d(points, ref, senses=("max", "min")) -> float:
-    """Area dominated by `points` and bounded by the reference point `ref` (Zitzler & Thiele,
-    1998), for two objectives. Points that do not beat `ref` in both objectives add nothing."""
-    f = _as_min(points, senses)
-    if f.shape[1] != 2:
-        raise ValueError("hypervolume_2d needs exactly two objectives")
-    r = _as_min(np.asarray(ref, dtype=float)[None, :], senses)[0]
-    f = f[np.all(f < r, axis=1)]
-    hv, prev = 0.0, r[1]
-    for p in f[np.lexsort(f.T[::-1])]:
-        if p[1] < prev:
-            hv += (r[0] - p[0]) * (prev - p[1])
-            prev = p[1]
-    return float(hv)
+    def feasible(self, **metrics) -> bool | np.ndarray:
+        """Whether every given metric is within its limit; elementwise for arrays (NaN, an
+        unknown value, counts as infeasible)."""
+        ok: bool | np.ndarray = True
+        for v in self.excess(**metrics).values():
+            ok = ok & (v <= 0)
+        return ok
 
 
 # ---- latency prediction ------------------------------------------------------------------------
@@ -225,7 +204,7 @@ class LatencyTable:
     `fit_ridge` fits a learned alternative, ridge regression on per-stage op counts.
     """
 
-    def __init__(self, C: int = 8, N: int = 1, num_classes: int = 10,
+    def __init__(self, *, C: int = 8, N: int = 1, num_classes: int = 10,
                  input_shape: tuple[int, ...] = (1, 40), reduction: str = "cheap",
                  threads: int = 1) -> None:
         self.C, self.N, self.num_classes, self.reduction = C, N, num_classes, reduction
@@ -243,27 +222,24 @@ class LatencyTable:
             out.append((self.C * 2**s, tuple(d // 2**s for d in spatial)))
         return out
 
-    def build(self, min_run_time: float = 0.1, passes: int = 3) -> LatencyTable:
+    def build(self, *, min_run_time: float = 0.1, passes: int = 3) -> LatencyTable:
         """Measure every op at every stage shape; each entry is the minimum over `passes`
         sweeps (the minimum is robust to interference from other programs, and sweeping
         all ops per pass spreads slow phases of the machine over all of them)."""
-        from .ops import NB201_OPS, make_op
-
         mods = {}
         for stage, (c, spatial) in enumerate(self.stages()):
             for op in NB201_OPS:
                 self.table[(op, stage)] = 0.0 if op == "none" else float("inf")
                 if op != "none":  # `none` is not computed by NB201Cell
-                    mods[(op, stage)] = (make_op(op, c, c, 1, True, self.rank), (c, *spatial))
+                    mods[(op, stage)] = (make_op(op, c, c, 1, rank=self.rank), (c, *spatial))
         for _ in range(passes):
             for key, (m, shape) in mods.items():
-                ms = measure_latency(m, shape, 1, self.threads, min_run_time)["median_ms"]
+                ms = measure_latency(m, shape, threads=self.threads,
+                                     min_run_time=min_run_time)["median_ms"]
                 self.table[key] = min(self.table[key], ms)
         return self
 
-    def cell_sum(self, arch) -> float:
-        from .spaces import NB201Space
-
+    def cell_sum(self, arch: ArchLike) -> float:
         a = NB201Space().to_arch(arch)
         if not self.table:
             raise ValueError("the table is empty: call build() first")
@@ -276,42 +252,39 @@ class LatencyTable:
         (self.overhead, self.scale), *_ = np.linalg.lstsq(A, y, rcond=None)
         return self
 
-    def predict(self, arch) -> float:
+    def predict(self, arch: ArchLike) -> float:
         return float(self.overhead + self.scale * self.cell_sum(arch))
 
     @staticmethod
-    def features(arch) -> np.ndarray:
+    def features(arch: ArchLike) -> np.ndarray:
         """Op counts of the cell (5 numbers): the ridge model's input."""
-        from .spaces import NB201Space
-
         space = NB201Space()
         a = space.to_arch(arch)
         return np.array([a.count(op) for op in space.OPS], dtype=float)
 
-    def fit_ridge(self, archs, measured_ms, alpha: float = 1.0) -> LatencyTable:
+    def fit_ridge(self, archs, measured_ms, *, alpha: float = 1.0) -> LatencyTable:
         from sklearn.linear_model import Ridge
 
         X = np.stack([self.features(a) for a in archs])
         self.ridge = Ridge(alpha=alpha).fit(X, np.asarray(measured_ms, dtype=float))
         return self
 
-    def predict_ridge(self, arch) -> float:
+    def predict_ridge(self, arch: ArchLike) -> float:
         if self.ridge is None:
             raise ValueError("call fit_ridge() first")
         return float(self.ridge.predict(self.features(arch)[None, :])[0])
 
-    def measure(self, archs, min_run_time: float = 0.05, passes: int = 3) -> list[float]:
+    def measure(self, archs, *, min_run_time: float = 0.05, passes: int = 3) -> list[float]:
         """Measured batch-1 latency (ms) of the networks built from `archs`: the minimum over
         `passes` sweeps over all of them (see `build`). Sets `repeatability`."""
-        from .models import NB201Network
-
-        nets = [NB201Network(a, self.C, self.N, self.num_classes, self.input_shape[0],
-                             self.rank, self.reduction) for a in archs]
+        nets = [NB201Network(a, C=self.C, N=self.N, num_classes=self.num_classes,
+                             in_channels=self.input_shape[0], rank=self.rank,
+                             reduction=self.reduction) for a in archs]
         runs = np.zeros((passes, len(nets)))
         for k in range(passes):
             for i, net in enumerate(nets):
-                runs[k, i] = measure_latency(net, self.input_shape, 1, self.threads,
-                                             min_run_time)["median_ms"]
+                runs[k, i] = measure_latency(net, self.input_shape, threads=self.threads,
+                                             min_run_time=min_run_time)["median_ms"]
         ordered = np.sort(runs, axis=0)
         best = ordered[0]
         #: how repeatable the minimum is: the median over networks of the gap between the two

@@ -1,6 +1,6 @@
 """Cell search spaces: the DARTS cell space and the NAS-Bench-201 space.
 
-* `CellSearchSpace` — the DARTS space (Liu et al., ICLR 2019, Sec. 2.1 and A.1.1): a cell has
+* `DARTSSpace` — the DARTS space (Liu et al., ICLR 2019, Sec. 2.1 and A.1.1): a cell has
   two input nodes (the outputs of the two previous cells) and `n_nodes` intermediate nodes;
   node i picks two *distinct* earlier nodes and one operation for each. With the 7 DARTS ops
   that is prod_i C(i+2, 2) * 7^2 = 180 * 7^8 ~ 1.04e9 cells, ~1e18 for a normal + reduction pair.
@@ -17,19 +17,24 @@ import itertools
 import math
 import random
 from collections import namedtuple
+from collections.abc import Sequence
 from enum import Enum
 
 import numpy as np
 
 from .ops import DARTS_OPS, NB201_OPS, OPS
 
-__all__ = ["OperationType", "CellSearchSpace", "NB201Space", "Genotype", "DARTS_V2",
-           "as_rng", "DartsCell", "NB201Arch"]
+__all__ = ["OperationType", "DARTSSpace", "NB201Space", "Genotype", "DARTS_V2",
+           "as_rng", "DARTSArch", "NB201Arch", "ArchLike"]
 
-#: A DARTS cell: for each intermediate node, two (op, input) pairs, flattened.
-DartsCell = tuple[tuple[str, int], ...]
+#: One DARTS cell: for each intermediate node, two (op, input) pairs, flattened. A `Genotype`
+#: pairs a normal and a reduction cell.
+DARTSArch = tuple[tuple[str, int], ...]
 #: A NAS-Bench-201 cell: the ops on edges 1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2.
 NB201Arch = tuple[str, str, str, str, str, str]
+#: Anything `NB201Space.to_arch` reads: an arch string, a sequence of 6 op names, a base-5
+#: index, or the nested form of `NB201Space.node_inputs`. Every `arch` parameter takes it.
+ArchLike = str | int | Sequence[str] | Sequence[Sequence[tuple[str, int]]]
 
 Genotype = namedtuple("Genotype", "normal normal_concat reduce reduce_concat")
 Genotype.__doc__ = """DARTS genotype: normal/reduce cells as [(op, input), ...], two per node,
@@ -60,9 +65,9 @@ def as_rng(rng: int | random.Random | None) -> random.Random:
 class OperationType(str, Enum):
     """The classic textbook operation enum; values are names in `nas_lessons.ops.OPS`."""
 
-    CONV_3x3 = "conv_3x3"
-    CONV_5x5 = "conv_5x5"
-    CONV_1x1 = "conv_1x1"
+    CONV_3x3 = "nor_conv_3x3"
+    CONV_5x5 = "nor_conv_5x5"
+    CONV_1x1 = "nor_conv_1x1"
     SEP_CONV_3x3 = "sep_conv_3x3"
     SEP_CONV_5x5 = "sep_conv_5x5"
     DIL_CONV_3x3 = "dil_conv_3x3"
@@ -83,13 +88,13 @@ def _op_names(operations) -> tuple[str, ...]:
     return names
 
 
-class CellSearchSpace:
+class DARTSSpace:
     """The DARTS cell space: `n_nodes` intermediate nodes, each with two distinct inputs.
 
     A cell is a tuple of 2*n_nodes `(op, input)` pairs; node i (0-based) owns pairs 2i and
     2i+1 and may read inputs 0..i+1 (0, 1 are the two cell inputs). Because the two edges of a
-    node are an *unordered* pair, the canonical form lists them by increasing input; `sample`
-    and `mutate` return canonical cells, so equal cells compare equal.
+    node are an *unordered* pair, the normal form (`normalize`) lists them by increasing
+    input; `sample` and `mutate` return normalized cells, so equal cells compare equal.
     """
 
     def __init__(self, n_nodes: int = 4, operations=DARTS_OPS[1:]) -> None:
@@ -99,22 +104,24 @@ class CellSearchSpace:
         self.operations = _op_names(operations)
 
     def __repr__(self) -> str:
-        return f"CellSearchSpace(n_nodes={self.n_nodes}, operations={list(self.operations)})"
+        return f"DARTSSpace(n_nodes={self.n_nodes}, operations={list(self.operations)})"
 
     def size(self) -> int:
         """Exact number of distinct cells: prod over nodes of C(#inputs, 2) * |ops|^2."""
         k = len(self.operations)
         return math.prod(math.comb(i + 2, 2) * k * k for i in range(self.n_nodes))
 
-    def canonical(self, cell) -> DartsCell:
-        """Validate and sort each node's pair by input (the unordered-pair normal form)."""
+    def normalize(self, cell) -> DARTSArch:
+        """Validate and sort each node's pair by input: the unordered-pair normal form, so that
+        the two descriptions of one cell compare equal. (Not `NB201Space.canonical`, which
+        picks a representative of all cells that build the same network.)"""
         cell = self.validate(cell)
         out = []
         for i in range(self.n_nodes):
             out += sorted(cell[2 * i: 2 * i + 2], key=lambda e: (e[1], e[0]))
         return tuple(out)
 
-    def validate(self, cell) -> DartsCell:
+    def validate(self, cell) -> DARTSArch:
         """Return the cell as a tuple of (op, input) pairs or raise a ValueError saying why."""
         try:
             cell = tuple((str(op.value if isinstance(op, OperationType) else op), int(j))
@@ -139,7 +146,7 @@ class CellSearchSpace:
                                  "must be distinct")
         return cell
 
-    def sample(self, rng: int | random.Random | None = None) -> DartsCell:
+    def sample(self, rng: int | random.Random | None = None) -> DARTSArch:
         """Uniformly random cell (uniform over the `size()` distinct cells)."""
         rng = as_rng(rng)
         cell = []
@@ -148,10 +155,10 @@ class CellSearchSpace:
             cell += [(rng.choice(self.operations), j1), (rng.choice(self.operations), j2)]
         return tuple(cell)
 
-    def mutate(self, cell, rng: int | random.Random | None = None) -> DartsCell:
+    def mutate(self, cell, rng: int | random.Random | None = None) -> DARTSArch:
         """Change one op or one input of one random edge (always to a different cell)."""
         rng = as_rng(rng)
-        cell = list(self.canonical(cell))
+        cell = list(self.normalize(cell))
         e = rng.randrange(len(cell))
         op, j = cell[e]
         node = e // 2
@@ -163,7 +170,7 @@ class CellSearchSpace:
             cell[e] = (rng.choice([o for o in self.operations if o != op]), j)
         else:
             raise ValueError("this space has a single cell; nothing to mutate")
-        return self.canonical(cell)
+        return self.normalize(cell)
 
     def enumerate(self, ordered: bool = False):
         """Yield every cell (small spaces only). `ordered=True` yields both orders of each
@@ -228,7 +235,7 @@ class NB201Space:
                 ops.append(op)
         return tuple(ops)  # type: ignore[return-value]
 
-    def format(self, arch) -> str:
+    def format(self, arch: ArchLike) -> str:
         """Arch tuple (or anything `to_arch` accepts) -> NB201 arch string."""
         a = self.to_arch(arch)
         k = 0
@@ -238,7 +245,7 @@ class NB201Space:
             k += j
         return "+".join(nodes)
 
-    def to_arch(self, x) -> NB201Arch:
+    def to_arch(self, x: ArchLike) -> NB201Arch:
         """Accept an arch string, a flat tuple of 6 ops, a base-5 index, or the nested
         genotype ((op, 0),), ((op, 0), (op, 1)), ((op, 0), (op, 1), (op, 2))."""
         if isinstance(x, str):
@@ -271,13 +278,13 @@ class NB201Space:
                                  f"{', '.join(self.OPS)}")
         return tuple(items)  # type: ignore[return-value]
 
-    def genotype(self, arch) -> tuple:
-        """The nested NAS-Bench-201 genotype: per node, ((op, input), ...)."""
+    def node_inputs(self, arch: ArchLike) -> tuple:
+        """The nested form NAS-Bench-201's API prints: per node, ((op, input), ...)."""
         a = self.to_arch(arch)
         return (((a[0], 0),), ((a[1], 0), (a[2], 1)), ((a[3], 0), (a[4], 1), (a[5], 2)))
 
     # ---- enumeration, sampling, neighbourhoods ----------------------------------------
-    def index(self, arch) -> int:
+    def index(self, arch: ArchLike) -> int:
         """Position of `arch` in `enumerate()` (base-5 digits, first edge most significant)."""
         idx = 0
         for op in self.to_arch(arch):
@@ -301,18 +308,18 @@ class NB201Space:
         rng = as_rng(rng)
         return tuple(rng.choice(self.OPS) for _ in self.EDGES)  # type: ignore[return-value]
 
-    def neighbours(self, arch) -> list[NB201Arch]:
+    def neighbours(self, arch: ArchLike) -> list[NB201Arch]:
         """All 24 archs that differ from `arch` on exactly one edge."""
         a = self.to_arch(arch)
         return [a[:e] + (op,) + a[e + 1:] for e in range(len(a)) for op in self.OPS
                 if op != a[e]]  # type: ignore[misc]
 
-    def mutate(self, arch, rng: int | random.Random | None = None) -> NB201Arch:
+    def mutate(self, arch: ArchLike, rng: int | random.Random | None = None) -> NB201Arch:
         """A uniformly random one-edge neighbour (the mutation of regularized evolution)."""
         return as_rng(rng).choice(self.neighbours(arch))
 
     # ---- encodings --------------------------------------------------------------------
-    def onehot(self, arch) -> np.ndarray:
+    def onehot(self, arch: ArchLike) -> np.ndarray:
         """6 x 5 one-hot op matrix, flattened to 30 values."""
         a = self.to_arch(arch)
         out = np.zeros((len(self.EDGES), len(self.OPS)), np.float32)
@@ -320,7 +327,7 @@ class NB201Space:
             out[e, self.OPS.index(op)] = 1.0
         return out.ravel()
 
-    def adjacency(self, arch) -> tuple[np.ndarray, list[str]]:
+    def adjacency(self, arch: ArchLike) -> tuple[np.ndarray, list[str]]:
         """Op-on-node form (as NAS-Bench-101 and graph predictors use): each edge becomes a
         node carrying its op; returns the 8x8 adjacency (input, 6 edge-nodes, output) and
         the node labels. `none` edges are kept so that every arch has the same size."""
@@ -338,7 +345,7 @@ class NB201Space:
                 adj[e + 1, n - 1] = 1
         return adj, labels
 
-    def paths(self, arch) -> list[tuple[str, ...]]:
+    def paths(self, arch: ArchLike) -> list[tuple[str, ...]]:
         """All input->output paths as op sequences, skipping paths through `none`."""
         a = dict(zip(self.EDGES, self.to_arch(arch)))
         routes = [[0, 3], [0, 1, 3], [0, 2, 3], [0, 1, 2, 3]]
@@ -349,7 +356,7 @@ class NB201Space:
                 out.append(ops)
         return out
 
-    def path_encoding(self, arch) -> np.ndarray:
+    def path_encoding(self, arch: ArchLike) -> np.ndarray:
         """BANANAS path encoding (White, Neiswanger & Savani, AAAI 2021): one bit per
         possible op sequence from input to output. Ops are the 4 non-`none` ops (a path
         through `none` carries no signal), lengths 1-3: 4 + 16 + 64 = 84 bits."""
@@ -365,7 +372,7 @@ class NB201Space:
         return enc
 
     # ---- equivalence ------------------------------------------------------------------
-    def has_path(self, arch) -> bool:
+    def has_path(self, arch: ArchLike) -> bool:
         """True if some input->output path avoids `none` (else the cell outputs zeros)."""
         live = {0}
         for (j, i), op in zip(self.EDGES, self.to_arch(arch)):
@@ -373,7 +380,7 @@ class NB201Space:
                 live.add(j)
         return 3 in live
 
-    def prune(self, arch) -> NB201Arch:
+    def prune(self, arch: ArchLike) -> NB201Arch:
         """Set dead edges to `none`: an edge is live only if its input is reachable from the
         cell input and its output reaches the cell output through non-`none` edges."""
         a = self.to_arch(arch)
@@ -387,7 +394,7 @@ class NB201Space:
         return tuple(op if op != "none" and i in fwd and j in bwd else "none"  # type: ignore
                      for (j, i), op in zip(self.EDGES, a))
 
-    def unique_key(self, arch) -> str:
+    def unique_key(self, arch: ArchLike) -> str:
         """Which network the cell builds, up to isomorphism; equal keys = the same network.
 
         Every conv edge is its own layer with its own weights, so the cell is a graph, not an
@@ -429,7 +436,7 @@ class NB201Space:
             best = key if best is None or key < best else best
         return ";".join(f"{i}>{j}:{op}" for i, j, op in best)  # type: ignore[union-attr]
 
-    def nats_key(self, arch) -> str:
+    def nats_key(self, arch: ArchLike) -> str:
         """NATS-Bench's uniqueness string (Dong et al., TPAMI 2021), reproducing its count of
         6,466: node values as expressions of the input `x` — `skip_connect` passes its input
         on, other ops wrap it as `(expr)@op`, `none` (or any op on a zero node) gives `#`,
@@ -450,14 +457,14 @@ class NB201Space:
             node[j] = "+".join(sorted(terms))
         return node[self.N_NODES - 1]
 
-    def canonical(self, arch) -> NB201Arch:
+    def canonical(self, arch: ArchLike) -> NB201Arch:
         """The representative of `arch`'s class (`unique_key`): of all archs that build the
         same network, the cheapest one (fewest 3x3 convs, then 1x1 convs, pools, skips; ties
         by index) — it has no dead edges. Idempotent, and invariant under relabelling the
         intermediate nodes. The benchmark trains exactly these 7,005 cells."""
         return self._table("unique")[self.index(arch)]
 
-    def nats_canonical(self, arch) -> NB201Arch:
+    def nats_canonical(self, arch: ArchLike) -> NB201Arch:
         """Like `canonical`, for NATS-Bench's 6,466 classes (`nats_key`)."""
         return self._table("nats")[self.index(arch)]
 

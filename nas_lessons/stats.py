@@ -20,7 +20,7 @@ from scipy import stats
 __all__ = ["bootstrap_ci", "mann_whitney", "holm"]
 
 
-def bootstrap_ci(x, statistic=np.mean, level: float = 0.95, n_resamples: int = 10_000,
+def bootstrap_ci(x, statistic=np.mean, *, level: float = 0.95, n_resamples: int = 10_000,
                  seed: int = 0) -> tuple[float, float]:
     """Percentile-bootstrap confidence interval of `statistic` over the sample `x`: 1-D, or
     2-D with one row per unit (e.g. a cell's accuracies under several seeds), rows resampled
@@ -40,7 +40,7 @@ def bootstrap_ci(x, statistic=np.mean, level: float = 0.95, n_resamples: int = 1
     return float(lo), float(hi)
 
 
-def mann_whitney(x, y, alternative: str = "less") -> float:
+def mann_whitney(x, y, *, alternative: str = "less") -> float:
     """p-value of the Mann-Whitney U test; `alternative="less"`: x tends to be smaller than
     y (e.g. the regret of strategy x is lower)."""
     if alternative not in ("less", "greater", "two-sided"):

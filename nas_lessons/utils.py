@@ -18,7 +18,7 @@ import torch
 __all__ = ["seed_everything", "show_source", "get_device", "in_notebook"]
 
 
-def seed_everything(seed: int, threads: int = 1) -> torch.Generator:
+def seed_everything(seed: int, *, threads: int = 1) -> torch.Generator:
     """Seed `random`, NumPy and PyTorch, fix the thread count, return a seeded generator.
 
     Same seed + same machine + same `threads` -> bit-identical results in this course.

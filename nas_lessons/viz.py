@@ -9,14 +9,14 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch
 
-from .spaces import CellSearchSpace, NB201Space
+from .spaces import DARTSSpace, NB201Space
 
 __all__ = ["OP_COLORS", "draw_nb201_cell", "draw_darts_cell", "draw_graph"]
 
 OP_COLORS = {
     "none": "#bbbbbb", "skip_connect": "#4c72b0", "avg_pool_3x3": "#55a868",
     "max_pool_3x3": "#8172b2", "nor_conv_1x1": "#dd8452", "nor_conv_3x3": "#c44e52",
-    "conv_1x1": "#dd8452", "conv_3x3": "#c44e52", "conv_5x5": "#937860",
+    "nor_conv_5x5": "#937860",
     "sep_conv_3x3": "#da8bc3", "sep_conv_5x5": "#8c613c", "dil_conv_3x3": "#64b5cd",
     "dil_conv_5x5": "#ccb974", "concat": "#444444",
 }
@@ -62,7 +62,7 @@ def draw_nb201_cell(arch, ax=None, title: str | None = None):
 def draw_darts_cell(cell, concat=None, ax=None, title: str | None = None):
     """Draw a DARTS cell: inputs c_{k-2}, c_{k-1}, intermediate nodes, concat output."""
     n = len(cell) // 2
-    cell = CellSearchSpace(n, sorted({op for op, _ in cell})).validate(cell)
+    cell = DARTSSpace(n, sorted({op for op, _ in cell})).validate(cell)
     concat = list(range(2, n + 2)) if concat is None else list(concat)
     nodes = ["c_{k-2}", "c_{k-1}", *[str(i) for i in range(n)], "c_{k}"]
     edges = [(j, 2 + k // 2, op) for k, (op, j) in enumerate(cell)]

@@ -11,20 +11,22 @@ only wires controls to it and redraws.
 
 from __future__ import annotations
 
-from .hardware import count_flops, count_params
+from .hardware import HardwareConstraints, count_flops, count_params
 from .models import NB201Network
-from .spaces import NB201Space
+from .spaces import ArchLike, NB201Space
 
 __all__ = ["cell_summary", "CellBuilder", "explore", "ConstraintExplorer"]
 
 
-def cell_summary(arch, C: int = 8, N: int = 1, input_shape: tuple[int, ...] = (1, 40),
-                 num_classes: int = 10, reduction: str = "cheap") -> dict:
+def cell_summary(arch: ArchLike, *, C: int = 8, N: int = 1,
+                 input_shape: tuple[int, ...] = (1, 40), num_classes: int = 10,
+                 reduction: str = "cheap") -> dict:
     """What the cell builder shows for `arch`: arch string, canonical form, whether the cell
     has an input->output path, and the params/FLOPs of the network built from it."""
     space = NB201Space()
     a = space.to_arch(arch)
-    net = NB201Network(a, C, N, num_classes, input_shape[0], len(input_shape) - 1, reduction)
+    net = NB201Network(a, C=C, N=N, num_classes=num_classes, in_channels=input_shape[0],
+                       rank=len(input_shape) - 1, reduction=reduction)
     canon = space.canonical(a)
     return {"arch": space.format(a), "canonical": space.format(canon),
             "is_canonical": canon == a, "has_path": space.has_path(a),
@@ -34,7 +36,7 @@ def cell_summary(arch, C: int = 8, N: int = 1, input_shape: tuple[int, ...] = (1
 class CellBuilder:
     """Six dropdowns (one per edge) that redraw an NB201 cell and report its cost."""
 
-    def __init__(self, arch=("nor_conv_3x3",) * 6, **network_kwargs) -> None:
+    def __init__(self, arch: ArchLike = ("nor_conv_3x3",) * 6, **network_kwargs) -> None:
         import ipywidgets as W
 
         space = NB201Space()
@@ -80,7 +82,7 @@ class CellBuilder:
 
 
 # ---- lesson 06: hardware constraint explorer ---------------------------------------------------
-def explore(metrics: dict, constraints) -> dict:
+def explore(metrics: dict, constraints: HardwareConstraints) -> dict:
     """The explorer's logic, without widgets. `metrics` maps 'accuracy', 'latency_ms',
     'params', 'flops' and optionally 'memory_mb' to arrays over the same archs (NaN where
     unknown); `constraints` is a `HardwareConstraints`. Returns the feasible mask, their
@@ -88,25 +90,20 @@ def explore(metrics: dict, constraints) -> dict:
     infeasible setting."""
     import numpy as np
 
-    from .hardware import pareto_front
+    from .multiobjective import pareto_front
 
     acc = np.asarray(metrics["accuracy"], dtype=float)
     known = np.isfinite(acc)
-    limits = [("latency_ms", constraints.max_latency_ms, 1.0),
-              ("memory_mb", constraints.max_memory_mb, 1.0),
-              ("params", constraints.max_params_m, 1e6),
-              ("flops", constraints.max_flops_m, 1e6)]
-    ok = known.copy()
-    for key, limit, unit in limits:
-        if limit is not None and key in metrics:
-            ok &= np.asarray(metrics[key], dtype=float) <= limit * unit
+    given = {k: metrics[k] for k in ("latency_ms", "memory_mb", "params", "flops")
+             if k in metrics}
+    ok = known & constraints.feasible(**given)
     n = int(ok.sum())
     lat = np.asarray(metrics["latency_ms"], dtype=float)
     both = known & np.isfinite(lat)
     idx = np.flatnonzero(both)
     front = idx[pareto_front(np.stack([acc[idx], lat[idx]], 1), ["max", "min"])]
     if n == 0:
-        tight = [k for k, lim, _ in limits if lim is not None]
+        tight = list(constraints.excess(**given))
         return {"feasible": ok, "n_feasible": 0, "best": None, "front": front,
                 "message": f"No architecture satisfies all limits ({', '.join(tight)}); "
                            "relax a slider."}
@@ -163,9 +160,7 @@ class ConstraintExplorer:
         self.latency.min = float(np.nanmin(lat))
         self.latency.value = self.latency.max
 
-    def constraints(self):
-        from .hardware import HardwareConstraints
-
+    def constraints(self) -> HardwareConstraints:
         return HardwareConstraints(
             max_latency_ms=self.latency.value, max_params_m=self.max_params.value,
             max_flops_m=self.max_flops.value,
@@ -181,7 +176,6 @@ class ConstraintExplorer:
     def update(self) -> dict:
         import matplotlib.pyplot as plt
 
-        from .spaces import NB201Space
         from .viz import draw_nb201_cell
 
         r = explore(self.metrics(), self.constraints())

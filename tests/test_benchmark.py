@@ -9,20 +9,27 @@ import pytest
 
 from nas_lessons.benchmark import (
     BUNDLED,
+    PILOT_RECIPES,
     SETTINGS,
     Benchmark,
+    NotInBenchmark,
     build,
     build_jobs,
-    cpu_model,
     op_frequencies,
     pack,
+    pilot_jobs,
+    pilot_report,
+    read_pilot,
     read_results,
     remeasure_latency,
+    run_pilot,
     seed_noise,
     seed_rank_correlation,
     seed_table,
+    selection_bias,
     verify,
 )
+from nas_lessons.hardware import cpu_model
 from nas_lessons.spaces import NB201Space
 
 SPACE = NB201Space()
@@ -67,33 +74,92 @@ def tiny_bench(tiny_build, tmp_path_factory):
     return dest
 
 
-def test_pack_load_query(tiny_bench, tiny_build):
+@pytest.fixture(scope="module")
+def tiny(tiny_bench):
+    return Benchmark.load(tiny_bench)
+
+
+def test_pack_marks_a_partial_build(tiny):
+    assert not tiny.complete and int(tiny.trained.sum()) == 3 and tiny.seeds == [0, 1]
+    assert tiny.version == 3 and "v3" in repr(tiny)
+
+
+def test_query_returns_the_last_epoch_by_default(tiny, tiny_build):
     _, cells, _ = tiny_build
-    b = Benchmark.load(tiny_bench)
-    assert not b.complete and int(b.trained.sum()) == 3 and b.seeds == [0, 1]
-    r = b.query(cells[0])
-    assert r["epoch"] == TINY.epochs and 0 <= r["val_acc"] <= 100 and r["params"] > 0
-    half = b.query(cells[0], epoch=1)
-    assert half["train_seconds"] == pytest.approx(r["train_seconds"] / 2)
-    assert b.query(cells[0], seed=1)["val_acc"] != r["val_acc"] or True
-    m = b.query(cells[0], seed="mean")["test_acc"]
-    lo, hi = sorted([r["test_acc"], b.query(cells[0], seed=1)["test_acc"]])
-    assert lo <= m <= hi
+    r = tiny.query(cells[0])
+    rec = next(x for x in read_results(tiny_build[0]) if x["arch"] == cells[0]
+               and x["seed"] == 0)
+    assert r["epoch"] == TINY.epochs and r["params"] == rec["params"] > 0
+    assert r["val_acc"] == pytest.approx(rec["val_acc"][-1], abs=1e-4)
+    assert r["n_seeds"] == 1 and r["seed"] == 0
+
+
+def test_query_at_an_earlier_epoch_costs_its_share_of_the_time(tiny, tiny_build):
+    _, cells, _ = tiny_build
+    full, half = tiny.query(cells[0]), tiny.query(cells[0], epoch=1)
+    assert half["train_seconds"] == pytest.approx(full["train_seconds"] / 2)
+    rec = next(x for x in read_results(tiny_build[0]) if x["arch"] == cells[0]
+               and x["seed"] == 0)
+    assert half["val_acc"] == pytest.approx(rec["val_acc"][0], abs=1e-4)
+
+
+def test_query_by_seed_reads_that_seeds_run(tiny, tiny_build):
+    out, cells, _ = tiny_build
+    recs = {x["seed"]: x for x in read_results(out) if x["arch"] == cells[0]}
+    for seed in (0, 1):
+        assert tiny.query(cells[0], seed=seed)["test_acc"] == pytest.approx(
+            recs[seed]["test_acc"], abs=1e-4)
+
+
+def test_query_mean_averages_the_seeds_a_cell_has(tiny, tiny_build):
+    _, cells, _ = tiny_build
+    m = tiny.query(cells[0], seed="mean")
+    want = (tiny.query(cells[0], seed=0)["test_acc"] + tiny.query(cells[0], seed=1)["test_acc"])
+    assert m["test_acc"] == pytest.approx(want / 2) and m["n_seeds"] == 2
+    single = tiny.query(cells[1], seed="mean")  # a cell trained with seed 0 only
+    assert single["n_seeds"] == 1 and single["test_acc"] == tiny.query(cells[1])["test_acc"]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(seed=7), "seed 7 not in this benchmark"),
+    (dict(seed=True), "not in this benchmark"),
+    (dict(epoch=3), "epoch must be in 1..2"),
+    (dict(epoch=0), "epoch must be in 1..2"),
+])
+def test_query_rejects_bad_seeds_and_epochs(tiny, tiny_build, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        tiny.query(tiny_build[1][0], **kwargs)
+
+
+def test_query_says_which_seed_a_cell_lacks(tiny, tiny_build):
     with pytest.raises(ValueError, match="seed 1 was not trained"):
-        b.query(cells[1], seed=1)
-    with pytest.raises(ValueError, match="seeds"):
-        b.query(cells[0], seed=7)
-    with pytest.raises(ValueError, match="epoch must be in 1..2"):
-        b.query(cells[0], epoch=3)
-    with pytest.raises(ValueError, match="partial benchmark"):
-        b.query(SPACE.unique_archs()[-1])
-    with pytest.raises(ValueError, match="unknown op"):
-        b.query("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|")
-    v = b.array("val_acc")
-    assert v.shape == (15_625,) and np.isfinite(v).sum() == b.available().sum()
-    assert b.optimum("val_acc")["val_acc"] == np.nanmax(v)
-    with pytest.raises(ValueError, match="unknown metric"):
-        b.array("accuracy")
+        tiny.query(tiny_build[1][1], seed=1)
+
+
+def test_query_of_an_untrained_cell_raises_not_in_benchmark(tiny):
+    with pytest.raises(NotInBenchmark, match="partial benchmark"):
+        tiny.query(SPACE.unique_archs()[-1])
+
+
+def test_query_rejects_an_unknown_op(tiny):
+    with pytest.raises(ValueError, match="unknown op 'conv'"):
+        tiny.query("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+
+
+def test_array_covers_every_arch_and_nan_where_untrained(tiny):
+    v = tiny.array("val_acc")
+    assert v.shape == (15_625,) and np.isfinite(v).sum() == tiny.available().sum() > 0
+    assert tiny.optimum("val_acc")["val_acc"] == np.nanmax(v)
+    with pytest.raises(ValueError, match="unknown metric 'accuracy'; allowed"):
+        tiny.array("accuracy")
+
+
+def test_per_cell_is_a_read_only_view(tiny):
+    a = tiny.per_cell("val_acc")
+    assert a.shape == (7_005, 2, TINY.epochs)
+    with pytest.raises(ValueError, match="read-only"):
+        a[0, 0, 0] = 1.0
+    assert tiny.trained_with_every_seed().sum() == 1
 
 
 def test_isomorphic_archs_share_a_record(tiny_bench):
@@ -139,7 +205,6 @@ def test_bundled_schema_and_resolution():
     b = Benchmark.load()
     assert b.meta["name"] == "mnist1d-201" and b.settings == SETTINGS
     assert b.row.shape == (15_625,) and b.trained.shape == (7_005,)
-    assert b.meta["pilot"]["spread"] > 5 * b.meta["pilot"]["noise"]
     assert b.complete, "the bundled benchmark must hold every network (seed 0)"
     assert b.available().all() and len(b.seeds) >= 3
     for metric in ("val_acc", "test_acc", "train_seconds", "latency_ms", "params", "flops"):
@@ -153,7 +218,7 @@ def test_bundled_retrain_two_cells():
     """Retraining reproduces stored values bit for bit on the CPU model that built the
     benchmark (same torch, 1 thread); elsewhere within seed noise."""
     b = Benchmark.load()
-    rows = verify(2, seed=0, bench=b)
+    rows = verify(2, seed=0, bench=b)["cells"]
     same = (b.meta["machine"]["processor"] == cpu_model()
             and b.meta["machine"]["torch"] == __import__("torch").__version__)
     for r in rows:
@@ -227,7 +292,7 @@ def test_remeasured_latency_is_packed(tiny_build, tmp_path):
     out, cells, _ = tiny_build
     work = tmp_path / "b"
     shutil.copytree(out, work)
-    path = remeasure_latency(work, TINY, passes=2, min_run_time=0.01, progress=False)
+    path = remeasure_latency(work, settings=TINY, passes=2, min_run_time=0.01, progress=False)
     lat = json.loads(path.read_text())["latency_ms"]
     assert set(lat) == set(cells) and all(v > 0 for v in lat.values())
     b = Benchmark.load(pack(work, tmp_path / "b.npz", allow_partial=True, settings=TINY))
@@ -238,7 +303,10 @@ def test_remeasured_latency_is_packed(tiny_build, tmp_path):
 def test_latency_remeasure_resumes(tiny_build, tmp_path, monkeypatch):
     import shutil
 
-    import nas_lessons.benchmark as B
+    import importlib
+
+    # the module, not the function `build` that the package re-exports under its name
+    B = importlib.import_module("nas_lessons.benchmark.build")
 
     out, cells, _ = tiny_build
     work = tmp_path / "b"
@@ -254,20 +322,20 @@ def test_latency_remeasure_resumes(tiny_build, tmp_path, monkeypatch):
 
     monkeypatch.setattr(B, "measure_latency", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        remeasure_latency(work, TINY, passes=2, min_run_time=0.01, progress=False)
+        remeasure_latency(work, settings=TINY, passes=2, min_run_time=0.01, progress=False)
     saved = json.loads((work / "latency.partial.json").read_text())
     assert [v is not None for v in saved["sweeps"][1]] == [True, False, False]
     saved["sweeps"][0][2] = 1e-6  # a planted pass-0 value: the result must keep it
     (work / "latency.partial.json").write_text(json.dumps(saved))
     counted = []
     monkeypatch.setattr(B, "measure_latency", lambda *a, **k: counted.append(1) or real(*a, **k))
-    path = remeasure_latency(work, TINY, passes=2, min_run_time=0.01, progress=False)
+    path = remeasure_latency(work, settings=TINY, passes=2, min_run_time=0.01, progress=False)
     assert len(counted) == 2  # only the two missing pass-1 measurements
     lat = json.loads(path.read_text())["latency_ms"]
     assert lat[sorted(cells)[2]] == pytest.approx(1e-6, abs=1e-5)
     assert not (work / "latency.partial.json").exists()
     with pytest.raises(ValueError, match="passes"):
-        remeasure_latency(work, TINY, passes=0, progress=False)
+        remeasure_latency(work, settings=TINY, passes=0, progress=False)
 
 
 @bundled
@@ -278,3 +346,126 @@ def test_cli_bench_info(capsys):
     out = capsys.readouterr().out
     assert "unique cells trained" in out and "best trained cell: |" in out
     assert ("seed noise over" in out) == (len(Benchmark.load().seeds) > 1)
+
+
+# ---- the recipe pilot ------------------------------------------------------------------------
+def _pilot_records(rng, *, noise: dict[str, float], thread_gap: dict[str, float],
+                   n_cells: int = 40, epochs: int = 5, seconds: dict[str, float]) -> list:
+    """Pilot records with known seed noise, thread gaps and costs per recipe."""
+    cells = [SPACE.format(a) for a in SPACE.unique_archs()[:n_cells]]
+    means = np.linspace(70, 98, n_cells)
+    recs = []
+    for name in noise:
+        for c, m in zip(cells, means):
+            for seed in (0, 1, 2):
+                v = float(m + noise[name] * rng.standard_normal())
+                curve = [v - 2 * (epochs - 1 - e) for e in range(epochs)]  # gains 2 pp/epoch
+                recs.append({"recipe": name, "arch": c, "seed": seed, "threads": 1,
+                             "val_acc": curve, "train_seconds": seconds[name]})
+                if seed == 0:
+                    recs.append({**recs[-1], "threads": 2,
+                                 "val_acc": [*curve[:-1], v + thread_gap[name]]})
+    return recs
+
+
+def test_pilot_report_recovers_known_noise_and_picks_the_cheapest_that_meets_targets():
+    rng = np.random.default_rng(0)
+    recs = _pilot_records(rng, noise={"v2": 3.0, "good": 0.2, "better": 0.1, "noisy": 1.0},
+                          thread_gap={"v2": 4.0, "good": 0.5, "better": 0.1, "noisy": 0.5},
+                          seconds={"v2": 4.0, "good": 8.0, "better": 9.0, "noisy": 5.0})
+    targets = {"within_sd": 0.5, "within_sd_top": 0.5, "thread_agreement": 0.95,
+               "last_gain": 2.5, "cost_ratio": 2.5, "thread_tolerance": 1.5}
+    rep = pilot_report(recs, targets=targets)
+    rows = rep["recipes"]
+    assert rows["v2"]["within_sd"] == pytest.approx(3.0 * 0.886, rel=0.15)
+    assert rows["good"]["within_sd"] == pytest.approx(0.2 * 0.886, rel=0.15)
+    assert rows["v2"]["thread_agreement"] == 0 and rows["good"]["thread_agreement"] == 1
+    assert rows["good"]["cost_ratio"] == pytest.approx(2.0)
+    assert rows["good"]["last_gain"] == pytest.approx(2.0)  # last 20% of 5 epochs: 1 epoch
+    assert rows["better"]["spearman"] > rows["v2"]["spearman"]
+    assert rows["noisy"]["missed"] == ["within_sd", "within_sd_top"]
+    assert rep["chosen"] == "good" and "cheapest" in rep["reason"]
+
+
+def test_pilot_report_takes_the_best_trade_off_when_nothing_meets_the_targets():
+    rng = np.random.default_rng(1)
+    recs = _pilot_records(rng, noise={"v2": 3.0, "slow": 0.1, "fast": 1.0},
+                          thread_gap={"v2": 4.0, "slow": 0.1, "fast": 0.1},
+                          seconds={"v2": 4.0, "slow": 20.0, "fast": 5.0})
+    rep = pilot_report(recs)  # the real targets: median gain 2 pp > 0.5 misses everywhere
+    assert rep["recipes"]["slow"]["missed"] == ["last_gain", "cost_ratio"]
+    assert rep["chosen"] == "slow" and "no recipe meets every target" in rep["reason"]
+
+
+def test_pilot_jobs_interleave_recipes_then_rerun_seed0_on_more_threads():
+    one, other = pilot_jobs(["a", "b"], recipes=("r1", "r2"), seeds=(0, 1))
+    assert one[:4] == [("r1", "a", 0, 1), ("r2", "a", 0, 1), ("r1", "a", 1, 1),
+                       ("r2", "a", 1, 1)]
+    assert len(one) == 8 and other == [("r1", "a", 0, 2), ("r2", "a", 0, 2),
+                                       ("r1", "b", 0, 2), ("r2", "b", 0, 2)]
+    with pytest.raises(ValueError, match="other_threads"):
+        pilot_jobs(["a"], recipes=("r1",), other_threads=1)
+
+
+def test_run_pilot_resumes_from_its_records(tmp_path):
+    cells = [SPACE.format(a) for a in SPACE.unique_archs()[:2]]
+    recipes = {"tiny": TINY, "tinier": replace(TINY, epochs=1)}
+    n = run_pilot(tmp_path, cells, workers=1, recipes=recipes, seeds=(0, 1), progress=False)
+    assert n == 2 * 2 * 2 + 2 * 2  # cells x seeds x recipes, then seed 0 on 2 threads
+    recs = read_pilot(tmp_path)
+    assert {(r["recipe"], r["threads"]) for r in recs} == {
+        ("tiny", 1), ("tiny", 2), ("tinier", 1), ("tinier", 2)}
+    assert all(len(r["val_acc"]) == recipes[r["recipe"]].epochs for r in recs)
+    # a restart with no cells reads cells.json and has nothing left to do
+    assert run_pilot(tmp_path, workers=1, recipes=recipes, seeds=(0, 1), progress=False) == 0
+    with pytest.raises(ValueError, match="cells.json"):
+        run_pilot(tmp_path / "other", workers=1, recipes=recipes, progress=False)
+
+
+def test_build_refuses_a_folder_of_other_settings(tiny_build):
+    out, _, jobs = tiny_build
+    with pytest.raises(ValueError, match="other settings"):
+        build(out, workers=1, settings=replace(TINY, epochs=3), jobs=jobs, progress=False)
+
+
+def test_snapshot_merges_the_records_into_the_gz_file(tiny_build, tmp_path):
+    import shutil
+
+    from nas_lessons.benchmark import snapshot
+
+    work = tmp_path / "b"
+    shutil.copytree(tiny_build[0], work)
+    path = snapshot(work)
+    (work / "results.jsonl").unlink()
+    assert path.name == "results.jsonl.gz" and len(read_results(work)) == 4
+
+
+def test_selection_bias_is_the_luck_of_the_selected_cells(tmp_path):
+    """Cells with equal true accuracy: the top-k by seed 0 are lucky on seed 0 only."""
+    rng = np.random.default_rng(0)
+    cells = [SPACE.format(a) for a in SPACE.unique_archs()[:300]]
+    (tmp_path / "b").mkdir()
+    with open(tmp_path / "b" / "results.jsonl", "w") as fh:
+        for c in cells:
+            for s in (0, 1, 2):
+                v = float(90 + rng.standard_normal())
+                rec = {"arch": c, "seed": s, "train_loss": [1, 0.5], "train_acc": [50, v],
+                       "val_loss": [1, 0.5], "val_acc": [50, v], "test_acc": v,
+                       "train_seconds": 1.0}
+                fh.write(json.dumps(rec) + "\n")
+    b = Benchmark.load(pack(tmp_path / "b", tmp_path / "b.npz", allow_partial=True,
+                            settings=TINY))
+    bias = selection_bias(b, ks=(1, 10, 300))
+    assert bias["held_out_seeds"] == [1, 2]
+    assert bias["by_k"][10]["bias"] > 1.5  # E[top 10 of 300 normals] is about 2.2 sd
+    assert abs(bias["by_k"][10]["held_out"] - 90) < 0.5
+    assert bias["by_k"][300]["bias"] == pytest.approx(0.0, abs=0.2)
+    with pytest.raises(ValueError, match="k must be"):
+        selection_bias(b, ks=(0,))
+
+
+def test_verify_on_another_thread_count_reports_agreement(tiny):
+    rep = verify(1, threads=2, bench=tiny, tolerance=100.0)
+    assert rep["threads"] == 2 and rep["within"] == 1 and len(rep["cells"]) == 1
+    with pytest.raises(ValueError, match="sample"):
+        verify(0, bench=tiny)

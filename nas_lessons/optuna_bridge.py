@@ -1,0 +1,128 @@
+"""The search strategies as Optuna samplers: one study, many workers.
+
+Optuna (Akiba et al., KDD 2019) keeps a study's trials in a storage (SQLite, PostgreSQL,
+MySQL, a journal file) that any number of processes or machines can share. `StrategySampler`
+runs any strategy of `strategies` as a sampler that rebuilds its state from the study's
+finished trials, so workers share nothing but the storage; `search_worker` is one such worker
+(the CLI's `nas-lessons search --storage URL --study NAME`). `suggest_arch` reads an NB201
+arch from a trial's six categorical edge parameters.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import optuna
+
+from .benchmark import NotInBenchmark
+from .spaces import ArchLike, NB201Arch, NB201Space
+from .strategies import make_strategy
+
+__all__ = ["edge_params", "suggest_arch", "StrategySampler", "search_worker"]
+
+
+def edge_params(space: NB201Space | None = None) -> list[str]:
+    """The names of a trial's six edge parameters, `edgeJI` for the edge i -> j."""
+    space = space or NB201Space()
+    return [f"edge{j}{i}" for j, i in space.EDGES]
+
+
+def suggest_arch(trial: optuna.trial.BaseTrial) -> NB201Arch:
+    """Read the NB201 arch of an Optuna trial (the six `edgeJI` categorical parameters)."""
+    ops = list(NB201Space.OPS)
+    return tuple(trial.suggest_categorical(p, ops)  # type: ignore[return-value]
+                 for p in edge_params())
+
+
+class StrategySampler(optuna.samplers.BaseSampler):
+    """Run any strategy as an Optuna sampler, so a study can be shared by many workers.
+
+    The sampler keeps no state between trials: for each new trial it builds a fresh strategy
+    (`make_strategy(name, seed=seed, **kwargs)`), replays the study's finished trials in order
+    (ask, then tell the arch that was actually evaluated), and asks once more. Regularized
+    evolution thus rebuilds its population — the last `population_size` finished trials —
+    from the storage, and with a single worker the sequence of archs is exactly that of the
+    plain `run_search` loop with the same seed. (For TPE itself use Optuna's `TPESampler`.)
+    """
+
+    def __init__(self, name: str, *, seed: int = 0, **kwargs) -> None:
+        make_strategy(name, seed=seed, **kwargs)  # validate the name and arguments now
+        self.name, self.seed, self.kwargs = name, seed, kwargs
+        self._fallback = optuna.samplers.RandomSampler(seed=seed)
+
+    def infer_relative_search_space(self, study, trial):
+        dist = optuna.distributions.CategoricalDistribution(list(NB201Space.OPS))
+        return {p: dist for p in edge_params()}
+
+    def sample_relative(self, study, trial, search_space):
+        if not search_space:
+            return {}
+        strategy = make_strategy(self.name, seed=self.seed, **self.kwargs)
+        done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        for t in sorted(done, key=lambda t: t.number):
+            strategy.ask()
+            strategy.tell(tuple(t.params[p] for p in edge_params()), t.value)
+        return dict(zip(edge_params(), strategy.ask()))
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self._fallback.sample_independent(study, trial, param_name, param_distribution)
+
+
+def _join_study(storage: str, study_name: str, sampler: optuna.samplers.BaseSampler
+                ) -> optuna.Study:
+    """Create or load the study; workers started together race to create the schema."""
+    for attempt in range(6):
+        try:
+            return optuna.create_study(storage=storage, study_name=study_name,
+                                       direction="maximize", sampler=sampler,
+                                       load_if_exists=True)
+        except Exception:
+            if attempt == 5:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def search_worker(strategy: str, objective: Callable[[ArchLike], dict], budget: int, *,
+                  seed: int = 0, storage: str, study_name: str) -> int:
+    """One worker of a shared architecture search (the CLI's `nas-lessons search`).
+
+    Joins or creates `study_name` in `storage` and runs trials until the study holds
+    `budget` trials that are not failed. Trial numbers come from the storage, so workers on
+    many processes or machines never evaluate the same trial twice; when workers race for
+    the last slot, the trial with the higher number is closed as failed (user attribute
+    `over_budget`) without being evaluated.
+    Everything told is in the storage: a killed worker loses only its running trial, and a
+    restarted one continues the study. Returns the number of trials this worker evaluated.
+    """
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = (optuna.samplers.TPESampler(seed=seed, multivariate=True)
+               if strategy == "tpe" else StrategySampler(strategy, seed=seed))
+    study = _join_study(storage, study_name, sampler)
+    failed = optuna.trial.TrialState.FAIL
+
+    def used(below: int | None = None) -> int:  # trials that count against the budget
+        return sum(t.state != failed and (below is None or t.number < below)
+                   for t in study.get_trials(deepcopy=False))
+
+    done = 0
+    while True:
+        if used() >= budget:
+            return done
+        trial = study.ask()
+        if used(below=trial.number) >= budget:  # lost the race for the last slot
+            trial.set_user_attr("over_budget", True)
+            study.tell(trial, state=failed)
+            return done
+        arch = suggest_arch(trial)
+        try:
+            r = objective(arch)
+        except NotInBenchmark:  # a partial benchmark: not counted against the budget
+            trial.set_user_attr("not_in_benchmark", True)
+            study.tell(trial, state=failed)
+            continue
+        trial.set_user_attr("test_acc", r["test_acc"])
+        trial.set_user_attr("cost", r["cost"])
+        study.tell(trial, r["score"])
+        done += 1
