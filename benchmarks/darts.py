@@ -21,9 +21,11 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=1)
     args = p.parse_args()
     data = load_dataset("mnist1d")
-    for space, make in [("NB201 (C=8, N=1)", lambda: NB201SearchNetwork(8, 1, 10, 1, 1)),
+    for space, make in [("NB201 (C=8, N=1)", lambda: NB201SearchNetwork(C=8, N=1, num_classes=10,
+                                                                       in_channels=1, rank=1)),
                         ("DARTS (C=8, 5 cells)",
-                         lambda: DARTSSearchNetwork(8, 5, 10, in_channels=1, rank=1))]:
+                         lambda: DARTSSearchNetwork(C=8, layers=5, num_classes=10,
+                                                    in_channels=1, rank=1))]:
         for order in (1, 2):
             seed_everything(0)
             net = make()

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from nas_lessons.darts import NB201SearchNetwork, darts_search, derive_nb201
 from nas_lessons.data import load_dataset
+from nas_lessons.search import TrainingObjective
 from nas_lessons.spaces import NB201Space
-from nas_lessons.strategies import TrainingObjective
 from nas_lessons.utils import seed_everything
 
 VARIANTS = {"darts": {}, "darts-": {"aux_skip": 1.0}, "gdas": {"mode": "gdas"},
@@ -33,7 +33,8 @@ DEFAULT_OUT = (Path(__file__).resolve().parents[1] / "nas_lessons" / "assets"
 def run(variant: str, seed: int, epochs: int, arch_lr: float) -> dict:
     seed_everything(seed, threads=1)
     data = load_dataset("mnist1d")
-    net = NB201SearchNetwork(8, 1, 10, 1, 1, **VARIANTS[variant])
+    net = NB201SearchNetwork(C=8, N=1, num_classes=10, in_channels=1, rank=1,
+                             **VARIANTS[variant])
     lr = 3e-4 if variant == "darts-paper-lr" else arch_lr
     t = time.perf_counter()
     h = darts_search(net, data, epochs=epochs, order=1, seed=seed, arch_lr=lr,

@@ -8,13 +8,8 @@ bundled benchmark; target: under 60 s on a 2-core laptop CPU).
 import time
 
 from nas_lessons.benchmark import Benchmark
-from nas_lessons.strategies import (
-    STRATEGIES,
-    BenchmarkObjective,
-    compare_strategies,
-    make_strategy,
-    run_search,
-)
+from nas_lessons.search import BenchmarkObjective, compare_strategies, run_search
+from nas_lessons.strategies import STRATEGIES, make_strategy
 from nas_lessons.utils import seed_everything
 
 

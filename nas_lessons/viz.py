@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch
 
-from .spaces import DARTSSpace, NB201Space
+from .spaces import ArchLike, DARTSSpace, NB201Space
 
 __all__ = ["OP_COLORS", "draw_nb201_cell", "draw_darts_cell", "draw_graph"]
 
@@ -50,7 +50,7 @@ def draw_graph(nodes: list[str], edges: list[tuple[int, int, str]], ax=None,
     return ax
 
 
-def draw_nb201_cell(arch, ax=None, title: str | None = None):
+def draw_nb201_cell(arch: ArchLike, ax=None, title: str | None = None):
     """Draw a NAS-Bench-201 cell (arch string, tuple or genotype)."""
     space = NB201Space()
     a = space.to_arch(arch)

@@ -9,7 +9,6 @@ import pytest
 
 from nas_lessons.benchmark import (
     BUNDLED,
-    PILOT_RECIPES,
     SETTINGS,
     Benchmark,
     NotInBenchmark,
@@ -301,9 +300,8 @@ def test_remeasured_latency_is_packed(tiny_build, tmp_path):
 
 
 def test_latency_remeasure_resumes(tiny_build, tmp_path, monkeypatch):
-    import shutil
-
     import importlib
+    import shutil
 
     # the module, not the function `build` that the package re-exports under its name
     B = importlib.import_module("nas_lessons.benchmark.build")

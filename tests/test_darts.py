@@ -36,7 +36,7 @@ def test_search_bn_is_not_affine():
 
 def test_mixed_op_is_softmax_weighted_sum():
     torch.manual_seed(0)
-    op = MixedOp(4, 1, NB201_OPS, rank=1).eval()
+    op = MixedOp(4, 1, ops=NB201_OPS, rank=1).eval()
     x = torch.randn(2, 4, 10)
     w = F.softmax(torch.randn(5), -1)
     want = sum(wi * o(x) for wi, o in zip(w, op.ops))
@@ -62,19 +62,19 @@ def test_second_order_hypergradient_matches_exact_unrolled_gradient():
     gradient of alpha -> L_val(w - xi * grad_w L_train(w, alpha), alpha) by double backward."""
     net, x, y, xv, yv = _tiny()
     xi = 0.05
-    got = Architect(net, order=2, fd_radius=1e-5).hypergradient(x, y, xv, yv, xi)[0]
-    paper = Architect(net, order=2).hypergradient(x, y, xv, yv, xi)[0]
-    exact = exact_unrolled_gradient(net, x, y, xv, yv, xi)[0]
+    got = Architect(net, order=2, fd_radius=1e-5).hypergradient(x, y, xv, yv, xi=xi)[0]
+    paper = Architect(net, order=2).hypergradient(x, y, xv, yv, xi=xi)[0]
+    exact = exact_unrolled_gradient(net, x, y, xv, yv, xi=xi)[0]
     assert torch.allclose(got, exact, rtol=1e-4, atol=1e-9), (got - exact).abs().max()
     # the paper's radius (w moves by 0.01) is a coarser but still close estimate
     assert (paper - exact).norm() < 0.2 * exact.norm()
-    first = Architect(net, order=1).hypergradient(x, y, xv, yv, xi)[0]
+    first = Architect(net, order=1).hypergradient(x, y, xv, yv, xi=xi)[0]
     assert not torch.allclose(first, exact, atol=1e-6)  # second order really differs
 
 
 def test_first_order_is_plain_validation_gradient():
     net, x, y, xv, yv = _tiny()
-    got = Architect(net, order=1).hypergradient(x, y, xv, yv, 0.1)[0]
+    got = Architect(net, order=1).hypergradient(x, y, xv, yv, xi=0.1)[0]
     want = torch.autograd.grad(net.loss(xv, yv), net.alpha)[0]
     assert torch.equal(got, want)
     with pytest.raises(ValueError, match="order"):
@@ -94,6 +94,33 @@ def test_derive_excludes_none():
     for i in range(4):
         (_, j1), (_, j2) = cell[2 * i: 2 * i + 2]
         assert j1 != j2 and 0 <= j1 < i + 2 and 0 <= j2 < i + 2
+
+
+def test_derive_nb201_plain_argmax_is_nas_bench_201s_protocol():
+    alpha = torch.zeros(6, 5)
+    alpha[:, NB201_OPS.index("none")] = 10.0
+    assert derive_nb201(alpha, exclude_none=False) == ("none",) * 6
+
+
+def _bn_batches(net) -> list[int]:
+    return [int(m.num_batches_tracked) for m in net.modules()
+            if isinstance(m, torch.nn.BatchNorm1d) and m.track_running_stats]
+
+
+def test_second_order_step_leaves_running_statistics_to_the_live_passes():
+    """The L_val(w') forward runs on copied buffers (the reference runs it on a throw-away
+    copy of the model), so an order-2 step updates BN statistics only in its w+ and w-
+    passes on the training batch, as the reference's Hessian-vector product does."""
+    torch.manual_seed(0)
+    net = NB201SearchNetwork(C=2, N=1, num_classes=3, in_channels=1, rank=1).train()
+    x, y = torch.randn(6, 1, 8), torch.tensor([0, 1, 2, 0, 1, 2])
+    xv = torch.randn(6, 1, 8) + 3.0  # validation batch with another mean
+    before = _bn_batches(net)
+    Architect(net, order=2).hypergradient(x, y, xv, y, xi=0.01)
+    # three train-mode forwards on x (the gradient at w, then w+ and w-), none at w'
+    assert _bn_batches(net) == [b + 3 for b in before]
+    Architect(net, order=1).hypergradient(x, y, xv, y, xi=0.01)
+    assert _bn_batches(net) == [b + 4 for b in before]  # first order: one forward on xv
 
 
 def test_derive_ranks_edges_by_their_best_non_none_op():

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from torch import nn
 
 from nas_lessons.checks import CheckFailed, check_count_params
 from nas_lessons.exercises import MarkerError, build_all, build_exercise, strip_solutions
@@ -51,8 +50,16 @@ def test_check_count_params_accepts_and_rejects(capsys):
 
     with pytest.raises(NotImplementedError, match="Exercise 0.1"):
         check_count_params(stub)
-    assert check_count_params.__doc__
-    assert isinstance(nn.Linear(1, 1), nn.Module)
+
+
+def test_check_count_params_rejects_counting_buffers(capsys):
+    """A plausible wrong answer: BatchNorm's running statistics are state, not parameters."""
+    with_buffers = lambda m: (sum(p.numel() for p in m.parameters() if p.requires_grad)  # noqa: E731
+                              + sum(b.numel() for b in m.buffers()))
+    with pytest.raises(CheckFailed):
+        check_count_params(with_buffers)
+    out = capsys.readouterr().out
+    assert "✗ Conv1d(1, 8, 3) + BatchNorm1d(8)" in out and "✓ Linear(10, 5)" in out
 
 
 def test_exercises_match_generator(tmp_path):

@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 from nas_lessons.hardware import (
     HardwareConstraints,
     LatencyTable,
-    hypervolume_2d,
+    cpu_model,
+    machine_info,
     memory_mb,
-    pareto_front,
-    pareto_ranks,
     prediction_report,
 )
 from nas_lessons.models import NB201Network
+from nas_lessons.multiobjective import hypervolume_2d, pareto_front, pareto_ranks
 
 
 def brute_front(pts, senses):
@@ -77,11 +77,27 @@ def test_constraints_violations():
     assert c.feasible(latency_ms=1.5, params=9_000)
     v = c.violations(latency_ms=3.0, params=20_000, flops=1e9)
     assert set(v) == {"max_latency_ms", "max_params_m"} and math.isclose(v["max_latency_ms"], 1)
+    assert not c.violations(latency_ms=2.0, params=10_000)  # the limit itself is allowed
+
+
+def test_constraints_apply_elementwise_to_arrays():
+    c = HardwareConstraints(max_latency_ms=2.0, max_params_m=0.01)
+    lat = np.array([1.0, 3.0, 1.0, np.nan])
+    params = np.array([5e3, 5e3, 2e4, 5e3])
+    assert c.feasible(latency_ms=lat, params=params).tolist() == [True, False, False, False]
+    assert c.excess(latency_ms=lat)["max_latency_ms"][:3].tolist() == [-1.0, 1.0, -1.0]
+
+
+def test_machine_description():
+    info = machine_info()
+    assert info["processor"] == cpu_model() and info["cpu_count"] >= 1
+    assert {"platform", "python", "torch"} <= set(info)
 
 
 def test_memory_estimate_grows_with_convs():
-    small = memory_mb(NB201Network(("skip_connect",) * 6, 8, 1, 10, 1, 1, "cheap"), (1, 40))
-    big = memory_mb(NB201Network(("nor_conv_3x3",) * 6, 8, 1, 10, 1, 1, "cheap"), (1, 40))
+    kw = dict(C=8, N=1, num_classes=10, in_channels=1, rank=1, reduction="cheap")
+    small = memory_mb(NB201Network(("skip_connect",) * 6, **kw), (1, 40))
+    big = memory_mb(NB201Network(("nor_conv_3x3",) * 6, **kw), (1, 40))
     assert 0 < small < big
 
 
@@ -93,7 +109,7 @@ def test_latency_table_mechanics():
     from nas_lessons.spaces import NB201Space
 
     archs = [NB201Space().sample(rng) for _ in range(12)]
-    measured = t.measure(archs, 0.01, passes=2)
+    measured = t.measure(archs, min_run_time=0.01, passes=2)
     assert 0.0 <= t.repeatability < 10.0 and len(measured) == len(archs)  # 2 passes
     t.fit(archs, measured).fit_ridge(archs, measured)
     assert t.cell_sum(("nor_conv_3x3",) * 6) > t.cell_sum(("skip_connect",) * 6) > 0

@@ -4,7 +4,7 @@ import pytest
 from sklearn.feature_selection import SelectKBest, f_classif
 from sklearn.linear_model import LogisticRegression
 
-from nas_lessons import hpo
+from nas_lessons import cash, hpo, metalearning
 from nas_lessons.data import load_dataset, make_task_family
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -17,33 +17,36 @@ def test_leakage_canary():
     X, y = rng.normal(size=(60, 5000)), np.array([0, 1] * 30)
     cfg = {"scaler": "standard", "features": "kbest", "n_features": 10, "model": "logreg",
            "C": 1.0}
-    clean = hpo.cv_accuracy(hpo.cash_pipeline(cfg), X, y, 3, 0)
+    clean = hpo.cv_accuracy(cash.cash_pipeline(cfg), X, y, folds=3, seed=0)
     X_leaky = SelectKBest(f_classif, k=10).fit_transform(X, y)
-    leaky = hpo.cv_accuracy(LogisticRegression(max_iter=500), X_leaky, y, 3, 0)
+    leaky = hpo.cv_accuracy(LogisticRegression(max_iter=500), X_leaky, y, folds=3, seed=0)
     assert clean <= 60 and leaky >= 85
 
 
 def test_cash_objective_runs_every_family():
     d = load_dataset("iris")
     X, y = d.x_train.numpy(), d.y_train.numpy()
-    study = hpo.run_study(hpo.cash_objective(X, y), optuna.samplers.RandomSampler(seed=0), 25)
+    study = hpo.run_study(cash.cash_objective(X, y), optuna.samplers.RandomSampler(seed=0), 25)
     fams = {t.user_attrs["config"]["model"] for t in study.trials}
     assert fams == {"logreg", "knn", "svm", "random_forest", "hist_gboost"}
     assert all(0 <= t.value <= 100 for t in study.trials)
-    best = hpo.cash_pipeline(study.best_trial.user_attrs["config"]).fit(X, y)
+    best = cash.cash_pipeline(study.best_trial.user_attrs["config"]).fit(X, y)
     assert best.score(d.x_test.numpy(), d.y_test.numpy()) > 0.8
     with pytest.raises(ValueError, match="unknown model"):
-        hpo.cash_pipeline({"scaler": "none", "features": "all", "model": "xgb"})
+        cash.cash_pipeline({"scaler": "none", "features": "all", "model": "xgb"})
 
 
 def test_samplers_and_best_so_far():
     assert hpo.best_so_far([1, 3, 2]).tolist() == [1, 3, 3]
     assert hpo.best_so_far([3, 1, 2], maximize=False).tolist() == [3, 1, 1]
-    for name in hpo.SAMPLERS:
-        assert hpo.make_sampler(name, 0) is not None
+    kinds = {"grid": "GridSampler", "random": "RandomSampler", "tpe": "TPESampler",
+             "cmaes": "CmaEsSampler", "qmc": "QMCSampler"}
+    assert set(kinds) == set(hpo.SAMPLERS)
+    for name, cls in kinds.items():
+        assert type(hpo.make_sampler(name, seed=0)).__name__ == cls
     with pytest.raises(ValueError, match="allowed: grid, random"):
-        hpo.make_sampler("bayes", 0)
-    grid = hpo.make_sampler("grid", 0, 27)
+        hpo.make_sampler("bayes", seed=0)
+    grid = hpo.make_sampler("grid", seed=0, n_trials=27)
     study = hpo.run_study(lambda t: sum(t.suggest_float(k, lo, hi, log=True)
                                         for k, (lo, hi) in hpo.SVM_SPACE.items()), grid, 27)
     assert len({tuple(t.params.values()) for t in study.trials}) == 27  # a full 3x3x3 grid
@@ -51,23 +54,23 @@ def test_samplers_and_best_so_far():
 
 def test_meta_features_and_recommender():
     tasks = make_task_family(6, seed=0)
-    meta = np.array([hpo.meta_features(t.X, t.y) for t in tasks])
-    assert meta.shape == (6, len(hpo.META_FEATURES)) and np.isfinite(meta).all()
+    meta = np.array([metalearning.meta_features(t.X, t.y) for t in tasks])
+    assert meta.shape == (6, len(metalearning.META_FEATURES)) and np.isfinite(meta).all()
     # a synthetic performance matrix where the nearest task's winner is the right answer
     perf = np.array([[90, 80], [91, 80], [80, 90], [80, 91], [90, 80], [80, 90.5]])
     meta2 = np.array([[0.0], [0.1], [5.0], [5.1], [0.05], [5.05]])
-    r = hpo.leave_one_task_out(meta2, perf, k=1)
+    r = metalearning.leave_one_task_out(meta2, perf, k=1)
     assert r["hit_rate"] == 1.0 and r["regret"] == 0.0
     assert r["baseline_hit_rate"] < 1.0
     with pytest.raises(ValueError, match="k must be"):
-        hpo.MetaRecommender(0)
+        metalearning.MetaRecommender(k=0)
 
 
 def test_unknown_algorithm():
     with pytest.raises(ValueError, match="allowed: logreg, knn"):
-        hpo.make_algorithm("xgboost")
+        metalearning.make_algorithm("xgboost")
     with pytest.raises(ValueError, match="folds"):
-        hpo.cv_accuracy(hpo.make_algorithm("knn"), np.zeros((4, 2)), [0, 1, 0, 1], folds=1)
+        hpo.cv_accuracy(metalearning.make_algorithm("knn"), np.zeros((4, 2)), [0, 1, 0, 1], folds=1)
 
 
 def test_cnn_objective_reports_and_prunes():

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from nas_lessons.hardware import count_flops, count_params
 from nas_lessons.models import DARTSNetwork, NB201Network
 from nas_lessons.ops import NB201_OPS, OPS, make_op
-from nas_lessons.spaces import DARTS_V2, CellSearchSpace, Genotype, NB201Space
+from nas_lessons.spaces import DARTS_V2, DARTSSpace, Genotype, NB201Space
 
 # NAS-Bench-201's published parameter counts (its cost table; min and max over the space)
 # for C=16, N=5 TinyNetworks on CIFAR-10 (10 classes), CIFAR-100 (100), ImageNet-16-120 (120):
@@ -45,7 +45,7 @@ def test_nb201_forward_shapes(arch, rank):
 @given(st.integers(0, 2**31), st.sampled_from([1, 2]))
 @settings(max_examples=15, deadline=None)
 def test_darts_forward_shapes(seed, rank):
-    s = CellSearchSpace()
+    s = DARTSSpace()
     g = Genotype(list(s.sample(seed)), [2, 3, 4, 5], list(s.sample(seed + 1)), [2, 3, 4, 5])
     net = DARTSNetwork(g, C=4, layers=3, num_classes=5, in_channels=1, rank=rank)
     assert net(torch.randn(2, 1, *([16] * rank))).shape == (2, 5)
@@ -105,3 +105,41 @@ def test_count_flops():
     with pytest.raises(ValueError, match="input_shape"):
         count_flops(lin, (0,))
     assert NB201Space().to_arch(net.arch) == ("nor_conv_3x3",) * 6
+
+
+def test_factorized_reduce_at_stride_1_has_no_relu():
+    """As NAS-Bench-201's FactorizedReduce: ReLU only on the stride-2 path; at stride 1 a
+    negative input passes the 1x1 conv unclipped."""
+    from nas_lessons.ops import FactorizedReduce
+
+    fr = FactorizedReduce(2, 3, 1, affine=False, rank=1).eval()
+    x = -torch.rand(1, 2, 5) - 0.5
+    with torch.no_grad():
+        want = fr.bn(fr.convs[0](x))
+        assert torch.allclose(fr(x), want)
+        fr2 = FactorizedReduce(2, 4, 2, affine=False, rank=1).eval()
+        assert torch.allclose(fr2(x), fr2(torch.zeros_like(x)))  # ReLU zeroes the input
+
+
+def test_keyword_only_configuration():
+    with pytest.raises(TypeError):
+        NB201Network(("none",) * 6, 8, 1)  # C, N must be named
+    with pytest.raises(TypeError):
+        make_op("nor_conv_3x3", 8, 8, 1, False)  # affine must be named
+
+
+def test_nb201_search_network_shares_the_skeleton():
+    """The DARTS search network over the NB201 space has the same stem, reductions and head
+    as the network it derives (models.nb201_skeleton); only the cells differ."""
+    from nas_lessons.darts import NB201SearchNetwork
+    from nas_lessons.models import CheapReduction
+
+    kw = dict(C=4, N=2, num_classes=5, in_channels=1, rank=1, reduction="cheap")
+    search, net = NB201SearchNetwork(**kw), NB201Network(("nor_conv_3x3",) * 6, **kw)
+    kinds = lambda layers: [type(m).__name__ for m in layers]  # noqa: E731
+    assert kinds(search.cells).count("CheapReduction") == kinds(net.cells).count(
+        "CheapReduction") == 2
+    assert [isinstance(m, CheapReduction) for m in search.cells] == [
+        isinstance(m, CheapReduction) for m in net.cells]
+    with pytest.raises(ValueError, match="reduction"):
+        NB201SearchNetwork(reduction="maxpool")

@@ -44,11 +44,15 @@ def test_ruff_clean():
     assert res.returncode == 0, res.stdout + res.stderr
 
 
-def _nb(path, code):
+def _nb(path, code, parameters: str | None = None):
     import nbformat
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(code)]
+    if parameters is not None:
+        cell = nbformat.v4.new_code_cell(parameters)
+        cell.metadata["tags"] = ["parameters"]
+        nb.cells.insert(0, cell)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nbformat.write(nb, path)
@@ -68,6 +72,24 @@ def test_course_run_reports_seconds_and_failures(tmp_path, capsys):
     assert "01_bad.ipynb" in capsys.readouterr().out
     assert main(["course", "run", "--notebooks", str(tmp_path), "--lesson", "7"]) == 2
     assert "no lesson 7" in capsys.readouterr().err
+
+
+def test_course_run_threads_sets_the_lessons_parameter(tmp_path, capfd):
+    from nas_lessons.cli import main
+
+    _nb(tmp_path / "00_t.ipynb", "import torch\nassert THREADS == 2, THREADS\n"
+        "torch.set_num_threads(THREADS)\nassert torch.get_num_threads() == 2",
+        parameters="SEED = 0\nTHREADS = 1  # torch threads")
+    assert main(["course", "run", "--notebooks", str(tmp_path), "--threads", "2",
+                 "--out", str(tmp_path / "out")]) == 0
+    assert main(["course", "run", "--notebooks", str(tmp_path),
+                 "--out", str(tmp_path / "out")]) == 1  # THREADS stays 1 without the flag
+    out, err = capfd.readouterr()
+    assert "without encryption" not in out + err  # the kernel's own log is silenced
+    _nb(tmp_path / "01_nothreads.ipynb", "x = 1", parameters="SEED = 0")
+    assert main(["course", "run", "--notebooks", str(tmp_path), "--lesson", "1",
+                 "--threads", "2", "--out", str(tmp_path / "out")]) == 2
+    assert "not a parameter of this lesson: THREADS" in capfd.readouterr().err
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):

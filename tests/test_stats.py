@@ -34,10 +34,10 @@ def test_bootstrap_ci_rejects_bad_input():
 
 def test_mann_whitney_directions():
     x, y = np.arange(10.0), np.arange(10.0) + 8
-    assert mann_whitney(x, y, "less") < 0.01 < mann_whitney(y, x, "less")
-    assert mann_whitney(x, x, "two-sided") == pytest.approx(1.0)
+    assert mann_whitney(x, y, alternative="less") < 0.01 < mann_whitney(y, x)
+    assert mann_whitney(x, x, alternative="two-sided") == pytest.approx(1.0)
     with pytest.raises(ValueError, match="alternative"):
-        mann_whitney(x, y, "smaller")
+        mann_whitney(x, y, alternative="smaller")
 
 
 def test_holm_adjusts_step_down_and_keeps_order():

@@ -29,11 +29,12 @@ def test_cell_builder_updates_on_dropdown_change():
 
 
 def test_op_costs():
-    rows = {r["op"]: r for r in op_costs(["none", "nor_conv_3x3", "sep_conv_3x3"], 8, (40,))}
+    rows = {r["op"]: r for r in op_costs(["none", "nor_conv_3x3", "sep_conv_3x3"], C=8,
+                                            input_shape=(40,))}
     assert rows["none"]["params"] == 0 and rows["nor_conv_3x3"]["params"] == 8 * 8 * 3 + 16
     assert rows["nor_conv_3x3"]["flops"] == 2 * 8 * 8 * 3 * 40
     assert all(r["out_shape"] == (8, 40) for r in rows.values())
-    assert op_costs(["nor_conv_1x1"], 8, (40,), stride=2)[0]["out_shape"] == (8, 20)
+    assert op_costs(["nor_conv_1x1"], C=8, input_shape=(40,), stride=2)[0]["out_shape"] == (8, 20)
 
 
 def _metrics():
@@ -72,8 +73,9 @@ def test_constraint_explorer_sliders():
     assert ex.result["best"] == 4
     ex.latency.value = 2.0  # slider change -> update
     assert ex.result["best"] == 1 and ex.best_arch == NB201Space().format(archs[1])
-    ex.latency.value = ex.latency.min
-    ex.max_params.value = ex.max_params.min
-    assert ex.result["n_feasible"] >= 0
+    ex.latency.value = ex.latency.min  # 0.5 ms: only arch 2, which has 5,000 params
+    assert ex.result["n_feasible"] == 1 and ex.result["best"] == 2
+    ex.max_params.value = ex.max_params.min  # 1,000 params: only arch 3, of unknown accuracy
+    assert ex.result["n_feasible"] == 0 and "relax" in ex.info.value
     ex.source.value = "my machine"  # rescales the latency slider to the new source
     assert np.isclose(ex.latency.max, 6.0)

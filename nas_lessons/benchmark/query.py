@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..spaces import NB201Space
+from ..spaces import ArchLike, NB201Space
 from .pack import BUNDLED, CURVES, READABLE_VERSIONS, checksum
 from .recipe import BenchSettings, train_cell
 
@@ -105,7 +105,7 @@ class Benchmark:
         return ~np.isnan(self._arrays["test_acc"]).any(axis=1)
 
     # ---- queries by arch -----------------------------------------------------------------
-    def _row(self, arch) -> int:
+    def _row(self, arch: ArchLike) -> int:
         try:
             idx = self.space.index(arch)
         except TypeError as e:
@@ -134,7 +134,7 @@ class Benchmark:
             raise ValueError(f"epoch must be in 1..{self.epochs} or None (last), got {epoch!r}")
         return int(epoch)
 
-    def query(self, arch, *, epoch: int | None = None, seed: Seed = 0) -> dict:
+    def query(self, arch: ArchLike, *, epoch: int | None = None, seed: Seed = 0) -> dict:
         """The record of `arch` after `epoch` epochs (default: the last) for `seed`.
 
         `train_seconds` is the measured training time up to that epoch (the simulated cost

@@ -22,7 +22,7 @@ import numpy as np
 from ..data import Dataset, load_dataset
 from ..hardware import count_flops, count_params, measure_latency
 from ..models import NB201Network
-from ..spaces import NB201Space
+from ..spaces import ArchLike, NB201Space
 from ..training import train
 from ..utils import seed_everything
 
@@ -57,7 +57,7 @@ class BenchSettings:
         return load_dataset(self.dataset, seed=self.split_seed, n_samples=self.n_samples,
                             val_fraction=self.val_fraction)
 
-    def network(self, arch, data: Dataset) -> NB201Network:
+    def network(self, arch: ArchLike, data: Dataset) -> NB201Network:
         return NB201Network(arch, C=self.C, N=self.N, num_classes=data.num_classes,
                             in_channels=data.in_channels, rank=data.rank,
                             reduction=self.reduction)
@@ -73,7 +73,7 @@ V2_SETTINGS = BenchSettings()
 SETTINGS = V2_SETTINGS
 
 
-def train_cell(arch, seed: int, *, settings: BenchSettings = SETTINGS,
+def train_cell(arch: ArchLike, seed: int, *, settings: BenchSettings = SETTINGS,
                data: Dataset | None = None, measure: bool = True) -> dict:
     """Train one cell with the benchmark recipe and return its record (a JSON-able dict).
 
