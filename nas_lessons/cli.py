@@ -55,6 +55,10 @@ def _course_run(args) -> int:
     if args.threads is not None and args.threads < 1:
         print(f"error: --threads must be a positive int, got {args.threads}", file=sys.stderr)
         return 2
+    if args.inplace and args.threads is not None:
+        print("error: --inplace commits the lessons' default run; drop --threads",
+              file=sys.stderr)
+        return 2
     scratch = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="nas_lessons_"))
     scratch.mkdir(parents=True, exist_ok=True)
     failures = 0
@@ -69,6 +73,7 @@ def _course_run(args) -> int:
         # the kernel's own log (e.g. its warning about TCP transport) is not the lesson's
         client = NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
                                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                                record_timing=not args.inplace,
                                 resources={"metadata": {"path": str(work)}})
         t0 = time.perf_counter()
         try:
@@ -79,6 +84,8 @@ def _course_run(args) -> int:
             failures += 1
         dt = time.perf_counter() - t0
         nbformat.write(nb, scratch / p.name)
+        if args.inplace and status == "pass":
+            nbformat.write(nb, p)
         print(f"{p.name:40s} {dt:7.1f} s  {status}", flush=True)
     print(f"executed copies in {scratch}")
     return 1 if failures else 0
@@ -238,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     run.add_argument("--threads", type=int, help="run each lesson with THREADS=N (another "
                      "floating-point path: the closest stand-in for another machine)")
+    run.add_argument("--inplace", action="store_true", help="write each lesson that passes "
+                     "back with its outputs (how the committed notebooks are made)")
     run.set_defaults(func=_course_run)
 
     ex = sub.add_parser("exercises", help="student notebooks")

@@ -92,6 +92,21 @@ def test_course_run_threads_sets_the_lessons_parameter(tmp_path, capfd):
     assert "not a parameter of this lesson: THREADS" in capfd.readouterr().err
 
 
+def test_course_run_inplace_writes_outputs_without_timings(tmp_path, capsys):
+    import nbformat
+
+    from nas_lessons.cli import main
+
+    _nb(tmp_path / "00_ok.ipynb", "print(6 * 7)")
+    assert main(["course", "run", "--notebooks", str(tmp_path), "--inplace",
+                 "--out", str(tmp_path / "out")]) == 0
+    cell = nbformat.read(tmp_path / "00_ok.ipynb", as_version=4).cells[0]
+    assert cell.outputs[0]["text"] == "42\n" and "execution" not in cell.metadata
+    assert main(["course", "run", "--notebooks", str(tmp_path), "--inplace",
+                 "--threads", "2"]) == 2
+    assert "drop --threads" in capsys.readouterr().err
+
+
 def test_cli_errors_are_one_line(tmp_path, capsys):
     from nas_lessons.cli import main
 
