@@ -99,7 +99,10 @@ def test_query_at_an_earlier_epoch_costs_its_share_of_the_time(tiny, tiny_build)
     assert half["train_seconds"] == pytest.approx(full["train_seconds"] / 2)
     rec = next(x for x in read_results(tiny_build[0]) if x["arch"] == cells[0]
                and x["seed"] == 0)
-    assert half["val_acc"] == pytest.approx(rec["val_acc"][0], abs=1e-4)
+    for curve in ("train_loss", "train_acc", "val_loss", "val_acc"):
+        assert half[curve] == pytest.approx(rec[curve][0], abs=1e-4), curve
+        assert full[curve] == pytest.approx(rec[curve][-1], abs=1e-4), curve
+    assert rec["train_loss"][0] != rec["train_loss"][-1]  # the epochs differ
 
 
 def test_query_by_seed_reads_that_seeds_run(tiny, tiny_build):

@@ -150,9 +150,18 @@ def test_invalid_strings(bad, msg):
         SPACE.parse(bad)
 
 
+def _arch_string(ops) -> str:
+    """The NB201 string form of any six op names, valid or not."""
+    return "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|".format(*ops)
+
+
+maybe_ops = st.tuples(*[st.one_of(st.sampled_from(NB201_OPS),
+                                  st.text(alphabet="abcnorv_13x", min_size=1, max_size=12))] * 6)
+
+
 @given(st.one_of(st.text(max_size=60),
                  st.text(alphabet="|+~012 nonesk_ipcvr3x1avgpol", max_size=90),
-                 archs.map(SPACE.format)))
+                 archs.map(SPACE.format), maybe_ops.map(_arch_string)))
 def test_a_string_parses_to_its_arch_or_raises_a_valueerror(s):
     """Any string either is an arch string (and parsing then formatting gives it back) or
     raises a ValueError that shows the expected form; never another exception."""
