@@ -1,0 +1,152 @@
+"""Low-fidelity estimation: judge an architecture after a few epochs instead of all of them.
+
+`epoch_rank_correlation` measures, on the tabular benchmark, how well the ranking of all cells
+after k epochs predicts their final ranking (Spearman and Kendall, signed), for every k.
+`successive_halving` (Jamieson & Talwalkar, AISTATS 2016) trains n random cells for r epochs,
+keeps the best 1/eta, trains those eta times longer, and so on up to the full budget;
+`hyperband` (Li, Jamieson, DeSalvo, Rostamizadeh & Talwalkar, JMLR 2018, Alg. 1) runs
+brackets of successive halving with different trade-offs between n and r, so that no single
+guess of how early a curve can be trusted decides the result. Costs are the benchmark's
+measured training seconds: continuing a cell from r to r' epochs costs the seconds of the
+epochs added (training resumes from a checkpoint), and `random_search_seconds` is the
+baseline at the same simulated time.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import kendalltau, spearmanr
+
+from ..spaces import NB201Arch
+
+__all__ = ["epoch_rank_correlation", "Run", "rungs", "successive_halving", "hyperband",
+           "random_search_seconds"]
+
+
+def epoch_rank_correlation(bench, *, metric: str = "val_acc", seed: int | str = 0) -> dict:
+    """Spearman's rho and Kendall's tau between `metric` after k epochs and after the last
+    epoch, over every trained network (each of the 7,005 counted once, not once per
+    isomorphic cell), for k = 1..epochs (signed, no absolute value)."""
+    space = bench.space
+    cells = np.array([i for i in map(space.index, space.unique_archs())
+                      if bench.available()[i]])
+    final = bench.array(metric, seed=seed)[cells]
+    rho, tau = [], []
+    for k in range(1, bench.epochs + 1):
+        early = bench.array(metric, epoch=k, seed=seed)[cells]
+        rho.append(float(spearmanr(early, final)[0]))
+        tau.append(float(kendalltau(early, final)[0]))
+    return {"epochs": list(range(1, bench.epochs + 1)), "spearman": rho, "kendall": tau,
+            "n_cells": len(cells)}
+
+
+@dataclass
+class Run:
+    """One multi-fidelity search on the benchmark: every (arch, epochs) evaluation in order,
+    the simulated seconds spent after it, and the incumbent — the best cell at the highest
+    number of epochs any cell has reached so far."""
+
+    evaluations: list[tuple[NB201Arch, int, float]] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    incumbent: list[NB201Arch] = field(default_factory=list)
+    _best: tuple[int, float, NB201Arch] | None = None
+
+    def record(self, arch: NB201Arch, epochs: int, score: float, cost: float) -> None:
+        self.evaluations.append((arch, epochs, score))
+        self.seconds.append((self.seconds[-1] if self.seconds else 0.0) + cost)
+        if self._best is None or (epochs, score) > self._best[:2]:
+            self._best = (epochs, score, arch)
+        self.incumbent.append(self._best[2])
+
+    @property
+    def spent(self) -> float:
+        return self.seconds[-1] if self.seconds else 0.0
+
+
+def _sample(bench, rng: random.Random) -> NB201Arch:
+    available = bench.available()
+    while True:
+        a = bench.space.sample(rng)
+        if available[bench.space.index(a)]:
+            return a
+
+
+def _cost(bench, arch: NB201Arch, start: int, stop: int) -> float:
+    """Simulated seconds to train `arch` from epoch `start` to `stop` (0 = from scratch)."""
+    full = bench.query(arch, epoch=stop)["train_seconds"]
+    return full - (bench.query(arch, epoch=start)["train_seconds"] if start > 0 else 0.0)
+
+
+def rungs(max_epochs: int, min_epochs: int, eta: int) -> list[int]:
+    """The epochs of successive halving's rungs: max_epochs * eta^-k for k = s..0, rounded,
+    s = floor(log_eta(max_epochs / min_epochs)) — a geometric ladder ending at the full
+    budget (Li et al. 2018, Alg. 1: r_i = r * eta^i with r = R * eta^-s)."""
+    s = int(math.floor(math.log(max_epochs / min_epochs, eta) + 1e-9))
+    return sorted({max(1, int(round(max_epochs * eta ** (-k)))) for k in range(s, -1, -1)})
+
+
+def successive_halving(bench, *, n: int, min_epochs: int, eta: int = 3,
+                       rng: random.Random | int = 0, run: Run | None = None,
+                       budget_seconds: float = math.inf) -> Run:
+    """Successive halving over the benchmark's epochs: n random cells at the first rung
+    (`rungs(epochs, min_epochs, eta)`), the best 1/eta of them continue to the next rung,
+    and so on to the full number of epochs. Stops early once `budget_seconds` would be
+    exceeded (the evaluation that would cross it is not made)."""
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    if not isinstance(min_epochs, int) or not 1 <= min_epochs <= bench.epochs:
+        raise ValueError(f"min_epochs must be an int in 1..{bench.epochs}, got {min_epochs!r}")
+    if not isinstance(eta, int) or eta < 2:
+        raise ValueError(f"eta must be an int >= 2, got {eta!r}")
+    rng = random.Random(rng) if not isinstance(rng, random.Random) else rng
+    run = Run() if run is None else run
+    alive = [(_sample(bench, rng), 0) for _ in range(n)]  # (arch, epochs trained so far)
+    ladder = rungs(bench.epochs, min_epochs, eta)
+    for i, epochs in enumerate(ladder):
+        scored = []
+        for arch, done in alive:
+            cost = _cost(bench, arch, done, epochs)
+            if run.spent + cost > budget_seconds:
+                return run
+            score = bench.query(arch, epoch=epochs)["val_acc"]
+            run.record(arch, epochs, score, cost)
+            scored.append((score, arch))
+        scored.sort(key=lambda t: -t[0])
+        keep = max(1, len(scored) // eta) if i + 1 < len(ladder) else len(scored)
+        alive = [(a, epochs) for _, a in scored[:keep]]
+    return run
+
+
+def hyperband(bench, *, budget_seconds: float, eta: int = 3, seed: int = 0) -> Run:
+    """Hyperband (Li et al. 2018, Alg. 1) with R = the benchmark's epochs: brackets
+    s = s_max..0 of successive halving with n = ceil((s_max + 1) / (s + 1) * eta^s) cells at
+    R * eta^-s epochs, repeated until `budget_seconds` of simulated training are spent."""
+    R = bench.epochs
+    s_max = int(math.floor(math.log(R, eta) + 1e-9))
+    rng = random.Random(seed)
+    run = Run()
+    while True:
+        for s in range(s_max, -1, -1):
+            n = int(math.ceil((s_max + 1) / (s + 1) * eta**s))
+            r = max(1, int(round(R * eta ** (-s))))
+            before = len(run.evaluations)
+            successive_halving(bench, n=n, min_epochs=r, eta=eta, rng=rng, run=run,
+                               budget_seconds=budget_seconds)
+            if len(run.evaluations) == before or run.spent >= budget_seconds:
+                return run
+
+
+def random_search_seconds(bench, *, budget_seconds: float, seed: int = 0) -> Run:
+    """Random search with full training, until `budget_seconds` of simulated time are spent."""
+    rng = random.Random(seed)
+    run = Run()
+    while True:
+        arch = _sample(bench, rng)
+        cost = _cost(bench, arch, 0, bench.epochs)
+        if run.spent + cost > budget_seconds:
+            return run
+        run.record(arch, bench.epochs, bench.query(arch)["val_acc"], cost)
