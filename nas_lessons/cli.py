@@ -3,6 +3,7 @@
     nas-lessons course run [--lesson N] [--threads N]  run lessons headless, print seconds
     nas-lessons exercises build [--check]      write exercises/ from solutions/
     nas-lessons bench pilot|build|latency|pack|verify|info   the mnist1d-201 benchmark
+    nas-lessons proxies [--pack]               zero-cost proxies of every benchmark network
     nas-lessons search --strategy re ...       an architecture search, alone or as a worker
 """
 
@@ -205,6 +206,18 @@ def _bench_pilot(args) -> int:
     return 0
 
 
+def _proxies(args) -> int:
+    from .estimation import compute_proxies, pack_proxies
+
+    if not args.pack:
+        n = compute_proxies(args.out, limit=args.limit)
+        print(f"scored {n} network(s); records in {Path(args.out) / 'proxies.jsonl'}")
+        return 0
+    dest = pack_proxies(args.out, args.dest) if args.dest else pack_proxies(args.out)
+    print(f"wrote {dest} ({dest.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
 def _search(args) -> int:
     from .optuna_bridge import search_worker
     from .search import BenchmarkObjective, TrainingObjective, run_search
@@ -294,6 +307,13 @@ def build_parser() -> argparse.ArgumentParser:
     bsn.add_argument("--out", default="bench_build", help="results or pilot folder")
     bsub.add_parser("info", help="describe the bundled benchmark")
     bench.set_defaults(func=_bench)
+
+    px = sub.add_parser("proxies", help="zero-cost proxies of every benchmark network")
+    px.add_argument("--out", default="bench_build/proxies", help="records folder")
+    px.add_argument("--limit", type=int, help="stop after N more networks")
+    px.add_argument("--pack", action="store_true", help="write the shipped table instead")
+    px.add_argument("--dest", help="file to write with --pack (default: inside the package)")
+    px.set_defaults(func=_proxies)
 
     se = sub.add_parser("search", help="run (or join) an architecture search")
     se.add_argument("--strategy", choices=["rs", "re", "ls", "reinforce", "tpe"], default="re")

@@ -232,3 +232,40 @@ def test_extrapolation_recovers_a_pow3_curve():
                                                                               abs=0.05)
     with pytest.raises(ValueError, match="unknown family"):
         extrapolate(curve[:6], family="weibull", epoch=20)
+
+
+# ---- the shipped proxy table ------------------------------------------------------------------
+def test_compute_proxies_resumes(tmp_path):
+    from nas_lessons.estimation import compute_proxies
+
+    assert compute_proxies(tmp_path, proxies=("params", "naswot"), limit=2, progress=False) == 2
+    assert compute_proxies(tmp_path, proxies=("params", "naswot"), limit=2, progress=False) == 2
+    lines = [__import__("json").loads(x) for x in (tmp_path / "proxies.jsonl").open()]
+    assert len({r["arch"] for r in lines}) == 4 and set(lines[0]["values"]) == {"params",
+                                                                             "naswot"}
+
+
+def test_proxy_table_round_trip_in_benchmark_row_order(tmp_path):
+    import json
+
+    from nas_lessons.estimation import ProxyTable, pack_proxies
+
+    space = NB201Space()
+    uniq = [space.format(a) for a in space.unique_archs()]
+    with open(tmp_path / "proxies.jsonl", "w") as fh:
+        for i, a in enumerate(uniq):
+            fh.write(json.dumps({"arch": a, "values": {"params": float(i), "snip": -i},
+                                 "seconds": {"params": 0.1, "snip": 0.2}}) + "\n")
+    t = ProxyTable.load(pack_proxies(tmp_path, tmp_path / "p.npz"))
+    assert t.names == ["params", "snip"] and t.per_cell("params").tolist() == list(range(7005))
+    a = space.parse(uniq[100])
+    swapped = (a[1], a[0], a[2], a[3], a[5], a[4]) if a[2] == "none" else a
+    assert t.value(swapped, "snip") == -100.0
+    assert t.meta["batch"] == {"size": 64, "seed": 0, "init_seed": 0}
+    with pytest.raises(ValueError, match="unknown proxy"):
+        t.per_cell("zen")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "proxies.jsonl").write_text((tmp_path / "proxies.jsonl").read_text()
+                                                  .split("\n", 1)[1])
+    with pytest.raises(ValueError, match="1 of 7005 networks have no proxies"):
+        pack_proxies(tmp_path / "b", tmp_path / "q.npz")

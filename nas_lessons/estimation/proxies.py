@@ -96,7 +96,8 @@ def fisher(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
         a = acts.get(m)
         if a is None or a.grad is None:
             continue
-        g_nk = (a * a.grad).sum(dim=tuple(range(2, a.dim()))) if a.dim() > 2 else a * a.grad
+        prod = (a * a.grad).detach()
+        g_nk = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
         per_channel = 0.5 * g_nk.pow(2).mean(0)
         total += float(per_channel.sum()) * int(np.prod(m.weight.shape[1:]))
     return total
@@ -120,7 +121,9 @@ def synflow(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 def jacov(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     x = x.clone().requires_grad_(True)
     out = model(x)
-    (jac,) = torch.autograd.grad(out, x, torch.ones_like(out))
+    (jac,) = torch.autograd.grad(out, x, torch.ones_like(out), allow_unused=True)
+    if jac is None:  # the output does not depend on the input (a cell of zeros)
+        return float("nan")
     corr = np.corrcoef(jac.reshape(len(x), -1).double().numpy())
     if not np.isfinite(corr).all():  # a constant Jacobian row (e.g. a network of zeros)
         return float("nan")
