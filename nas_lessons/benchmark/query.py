@@ -163,16 +163,19 @@ class Benchmark:
 
     def array(self, metric: str = "val_acc", *, epoch: int | None = None, seed: Seed = 0
               ) -> np.ndarray:
-        """`metric` for all 15,625 archs in index order (NaN where not trained; with
-        `seed="mean"`, the mean over the seeds each cell has)."""
+        """`metric` for all 15,625 archs in index order, after `epoch` epochs as in `query`
+        (NaN where not trained; with `seed="mean"`, the mean over the seeds each cell has)."""
         a = self.per_cell(metric)
         s = self._seed_col(seed)
+        e = self._epoch(epoch)
         if a.ndim == 3:
-            a = a[:, :, self._epoch(epoch) - 1]
+            a = a[:, :, e - 1]
         if a.ndim == 2:
             with np.errstate(all="ignore"):
                 a = np.nanmean(a, 1) if s is None else a[:, s]
         out = a[self.row].astype(np.float64)
+        if metric == "train_seconds":  # as `query`: the time up to that epoch
+            out *= e / self.epochs
         if metric in ("params", "flops"):
             out[out < 0] = np.nan
         return out

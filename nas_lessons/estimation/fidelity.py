@@ -24,7 +24,7 @@ from scipy.stats import kendalltau, spearmanr
 from ..spaces import NB201Arch
 
 __all__ = ["epoch_rank_correlation", "Run", "rungs", "successive_halving", "hyperband",
-           "random_search_seconds"]
+           "random_search_seconds", "incumbent_scores"]
 
 
 def epoch_rank_correlation(bench, *, metric: str = "val_acc", seed: int | str = 0) -> dict:
@@ -67,18 +67,43 @@ class Run:
         return self.seconds[-1] if self.seconds else 0.0
 
 
+class _Table:
+    """The benchmark's per-epoch validation accuracy and cumulative training seconds of all
+    15,625 archs as two arrays, so that the thousands of lookups of a search are indexing."""
+
+    _cache: dict[int, _Table] = {}
+
+    def __init__(self, bench) -> None:
+        E = bench.epochs
+        self.val = np.stack([bench.array("val_acc", epoch=e) for e in range(1, E + 1)], 1)
+        self.secs = np.stack([bench.array("train_seconds", epoch=e) for e in range(1, E + 1)], 1)
+        self.available = bench.available()
+
+    @classmethod
+    def of(cls, bench) -> _Table:
+        if id(bench) not in cls._cache:
+            cls._cache.clear()  # one benchmark at a time
+            cls._cache[id(bench)] = cls(bench)
+        return cls._cache[id(bench)]
+
+
 def _sample(bench, rng: random.Random) -> NB201Arch:
-    available = bench.available()
+    """A uniformly random arch among those the benchmark has (rejection sampling)."""
+    available = _Table.of(bench).available
     while True:
         a = bench.space.sample(rng)
         if available[bench.space.index(a)]:
             return a
 
 
+def _score(bench, arch: NB201Arch, epochs: int) -> float:
+    return float(_Table.of(bench).val[bench.space.index(arch), epochs - 1])
+
+
 def _cost(bench, arch: NB201Arch, start: int, stop: int) -> float:
     """Simulated seconds to train `arch` from epoch `start` to `stop` (0 = from scratch)."""
-    full = bench.query(arch, epoch=stop)["train_seconds"]
-    return full - (bench.query(arch, epoch=start)["train_seconds"] if start > 0 else 0.0)
+    secs = _Table.of(bench).secs[bench.space.index(arch)]
+    return float(secs[stop - 1] - (secs[start - 1] if start > 0 else 0.0))
 
 
 def rungs(max_epochs: int, min_epochs: int, eta: int) -> list[int]:
@@ -112,7 +137,7 @@ def successive_halving(bench, *, n: int, min_epochs: int, eta: int = 3,
             cost = _cost(bench, arch, done, epochs)
             if run.spent + cost > budget_seconds:
                 return run
-            score = bench.query(arch, epoch=epochs)["val_acc"]
+            score = _score(bench, arch, epochs)
             run.record(arch, epochs, score, cost)
             scored.append((score, arch))
         scored.sort(key=lambda t: -t[0])
@@ -149,4 +174,23 @@ def random_search_seconds(bench, *, budget_seconds: float, seed: int = 0) -> Run
         cost = _cost(bench, arch, 0, bench.epochs)
         if run.spent + cost > budget_seconds:
             return run
-        run.record(arch, bench.epochs, bench.query(arch)["val_acc"], cost)
+        run.record(arch, bench.epochs, _score(bench, arch, bench.epochs), cost)
+
+
+def incumbent_scores(bench, runs: list[Run]) -> dict[str, np.ndarray]:
+    """The final incumbent of each run, judged on data the search did not select on: its
+    test accuracy (mean over the seeds it has) and its validation accuracy averaged over the
+    other seeds where it has them — beside `val`, the seed-0 score the search saw, and
+    `regret`, the optimum's seed-0 validation accuracy minus `val`."""
+    best = bench.optimum("val_acc")["val_acc"]
+    val, test, held = [], [], []
+    for run in runs:
+        arch = run.incumbent[-1]
+        r, m = bench.query(arch), bench.query(arch, seed="mean")
+        val.append(r["val_acc"])
+        test.append(m["test_acc"])
+        held.append((m["val_acc"] * m["n_seeds"] - r["val_acc"]) / (m["n_seeds"] - 1)
+                    if m["n_seeds"] > 1 else np.nan)
+    val_a = np.array(val)
+    return {"val": val_a, "regret": best - val_a, "test": np.array(test),
+            "held_out_val": np.array(held)}

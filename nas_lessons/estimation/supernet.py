@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from scipy.stats import kendalltau, spearmanr
 from torch import nn
 
-from ..data import Dataset
+from ..data import Dataset, TensorLoader
 from ..models import NB201Network, nb201_skeleton
 from ..ops import NB201_OPS, make_op, nd
 from ..spaces import ArchLike, NB201Arch, NB201Space
@@ -164,13 +164,17 @@ def recalibrate_bn(model: nn.Module, data: Dataset, *, batches: int = 8,
 
 
 def evaluate_subnet(supernet: Supernet, arch: ArchLike, data: Dataset, *,
-                    recalibrate: bool = True, batches: int = 8, seed: int = 0) -> float:
+                    recalibrate: bool = True, batches: int = 8, n_val: int | None = None,
+                    seed: int = 0) -> float:
     """Validation accuracy (%) of `arch` with inherited weights, after BatchNorm
-    recalibration (or with the supernet's running statistics when `recalibrate=False`)."""
+    recalibration on `batches` training batches (or with the supernet's running statistics
+    when `recalibrate=False`), on the first `n_val` validation examples (default: all)."""
     net = supernet.subnet(arch)
     if recalibrate:
         recalibrate_bn(net, data, batches=batches, seed=seed)
-    return evaluate(net.eval(), data.loader("val", 1024))[1]
+    n = len(data.y_val) if n_val is None else n_val
+    loader = TensorLoader(data.x_val[:n], data.y_val[:n], 1024)
+    return evaluate(net.eval(), loader)[1]
 
 
 def ranking_quality(estimates, truth, *, top: float = 0.1) -> dict:
