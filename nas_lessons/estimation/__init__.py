@@ -35,7 +35,7 @@ from .supernet import (
 
 __all__ = ["FAMILIES", "fit_curve", "extrapolate", "extrapolation_error",
            "early_stopping_search", "Run", "epoch_rank_correlation", "rungs",
-           "successive_halving", "hyperband", "incumbent_scores", "random_search_seconds", "PROXIES", "score",
-           "score_all", "weight_layers", "PROXY_BATCH", "BUNDLED_PROXIES", "compute_proxies",
-           "pack_proxies", "ProxyTable", "Supernet", "SupernetCell", "train_supernet",
-           "recalibrate_bn", "evaluate_subnet", "ranking_quality"]
+           "successive_halving", "hyperband", "incumbent_scores", "random_search_seconds",
+           "PROXIES", "score", "score_all", "weight_layers", "PROXY_BATCH", "BUNDLED_PROXIES",
+           "compute_proxies", "pack_proxies", "ProxyTable", "Supernet", "SupernetCell",
+           "train_supernet", "recalibrate_bn", "evaluate_subnet", "ranking_quality"]
