@@ -20,7 +20,7 @@ Scores are maximised (validation accuracy in %). All randomness comes from `seed
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import optuna
 import torch
@@ -77,7 +77,8 @@ class RegularizedEvolution(Strategy):
 
     def __init__(self, *, population_size: int = 20, sample_size: int = 5,
                  feasible: Callable[[NB201Arch], bool] | None = None, max_tries: int = 1000,
-                 space: NB201Space | None = None, seed: int = 0) -> None:
+                 initial: Sequence[ArchLike] = (), space: NB201Space | None = None,
+                 seed: int = 0) -> None:
         super().__init__(space=space, seed=seed)
         if not 2 <= sample_size <= population_size:
             raise ValueError(f"need 2 <= sample_size <= population_size, got sample_size="
@@ -87,10 +88,13 @@ class RegularizedEvolution(Strategy):
         #: optional hardware constraint: proposals with feasible(arch) False are rejected
         #: before evaluation and counted in `rejected` (never dropped silently)
         self.feasible, self.max_tries, self.rejected = feasible, max_tries, 0
+        #: the first members, proposed in order before any random one (e.g. the best of many
+        #: random cells by a zero-cost proxy: a warm start, Abdelfattah et al. 2021, Sec. 5)
+        self.initial = deque(self.space.to_arch(a) for a in initial)
 
     def _propose(self) -> NB201Arch:
-        if len(self.population) < self.population_size:
-            return self.space.sample(self.rng)  # initial population: random
+        if len(self.population) < self.population_size:  # initial population
+            return self.initial.popleft() if self.initial else self.space.sample(self.rng)
         contenders = self.rng.sample(list(self.population), self.sample_size)
         parent = max(contenders, key=lambda m: m[1])[0]
         return self.space.mutate(parent, self.rng)

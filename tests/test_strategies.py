@@ -237,3 +237,16 @@ def test_nsga2_counts_completed_trials_only():
                              random_baseline=random_baseline)
         states = [t.state for t in study.trials]
         assert states.count(optuna.trial.TrialState.COMPLETE) == 30
+
+
+def test_regularized_evolution_starts_from_a_given_population():
+    warm = [SPACE.sample(100 + i) for i in range(3)]
+    re = RegularizedEvolution(population_size=4, sample_size=2, initial=warm, seed=0)
+    asked = []
+    for _ in range(6):
+        a = re.ask()
+        asked.append(a)
+        re.tell(a, toy_score(a))
+    assert asked[:3] == warm and asked[3] not in warm  # then one random member
+    members = asked[:4]  # from the 5th on: a child, one edge away from a member
+    assert any(sum(x != y for x, y in zip(asked[4], m)) == 1 for m in members)
