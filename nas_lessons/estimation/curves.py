@@ -19,7 +19,6 @@ import random
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 from scipy.stats import kendalltau, spearmanr
 
 from .fidelity import Run, _cost, _sample, _score, _Table
@@ -41,20 +40,37 @@ def _powerlaw(t, a, b):
 
 
 # Each family is linear in all parameters but one, theta: for a fixed theta the others follow
-# by linear least squares, and theta is found by a bounded scalar search on the residual
-# (variable projection; Golub & Pereyra 1973). Fast and free of starting-point failures.
-#: name -> (f(t, *params), the bounds of theta, basis(t, theta), params(theta, coefficients))
-FAMILIES: dict[str, tuple[Callable, tuple[float, float], Callable, Callable]] = {
-    "pow3": (_pow3, (1e-3, 10.0),  # c - a t^-alpha: basis [1, -t^-alpha]
-             lambda t, th: np.stack([np.ones_like(t), -np.power(t, -th)], 1),
-             lambda th, co: (co[0], co[1], th)),
-    "exp3": (_exp3, (1e-3, 10.0),  # c - e^b e^(-a t): basis [1, -e^(-a t)], e^b > 0
-             lambda t, th: np.stack([np.ones_like(t), -np.exp(-th * t)], 1),
-             lambda th, co: (co[0], th, np.log(max(co[1], 1e-12)))),
-    "powerlaw": (_powerlaw, (-2.0, 2.0),  # a t^b: basis [t^b]
-                 lambda t, th: np.power(t, th)[:, None],
-                 lambda th, co: (co[0], th)),
+# by linear least squares, so theta is found by a search over the residual (variable
+# projection; Golub & Pereyra 1973) — here two rounds of a vectorised grid, fast and free of
+# starting-point failures. phi(t, thetas) gives the non-constant basis function per theta.
+#: name -> (f(t, *params), bounds of theta, phi, with intercept?, params(theta, c0, c1))
+FAMILIES: dict[str, tuple[Callable, tuple[float, float], Callable, bool, Callable]] = {
+    "pow3": (_pow3, (1e-3, 10.0),  # c - a t^-alpha = c0 + c1 * phi with phi = t^-alpha
+             lambda t, th: np.power(t[None, :], -th[:, None]), True,
+             lambda th, c0, c1: (c0, -c1, th)),
+    "exp3": (_exp3, (1e-3, 10.0),  # c - e^b e^(-a t) with phi = e^(-a t)
+             lambda t, th: np.exp(-th[:, None] * t[None, :]), True,
+             lambda th, c0, c1: (c0, th, np.log(max(-c1, 1e-12)))),
+    "powerlaw": (_powerlaw, (-2.0, 2.0),  # a t^b = c1 * phi with phi = t^b, no intercept
+                 lambda t, th: np.power(t[None, :], th[:, None]), False,
+                 lambda th, c0, c1: (c1, th)),
 }
+
+
+def _least_squares(phi: np.ndarray, y: np.ndarray, intercept: bool):
+    """For each row of `phi`: the least-squares (c0, c1) of y ~ c0 + c1 * phi (c0 = 0 without
+    intercept) and the residual sum of squares, in closed form."""
+    if intercept:
+        pc, yc = phi - phi.mean(1, keepdims=True), y - y.mean()
+        var = (pc * pc).sum(1) + 1e-18
+        c1 = (pc @ yc) / var
+        c0 = y.mean() - c1 * phi.mean(1)
+        sse = (yc @ yc) - c1 * (pc @ yc)
+    else:
+        c1 = (phi @ y) / ((phi * phi).sum(1) + 1e-18)
+        c0 = np.zeros_like(c1)
+        sse = (y @ y) - c1 * (phi @ y)
+    return c0, c1, sse
 
 
 def fit_curve(values, *, family: str) -> tuple[float, ...]:
@@ -65,20 +81,14 @@ def fit_curve(values, *, family: str) -> tuple[float, ...]:
     y = np.asarray(values, dtype=float) / 100.0
     if len(y) < 2:
         raise ValueError(f"need at least 2 epochs to fit a curve, got {len(y)}")
-    _, (lo, hi), basis, params = FAMILIES[family]
+    _, (lo, hi), phi, intercept, params = FAMILIES[family]
     t = np.arange(1, len(y) + 1, dtype=float)
-
-    def sse(theta: float) -> float:
-        A = basis(t, theta)
-        co = np.linalg.lstsq(A, y, rcond=None)[0]
-        return float(((A @ co - y) ** 2).sum())
-
-    grid = np.linspace(lo, hi, 21)
-    k = int(np.argmin([sse(g) for g in grid]))
-    bounds = (grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)])
-    theta = minimize_scalar(sse, bounds=bounds, method="bounded",
-                            options={"xatol": 1e-6}).x
-    return params(theta, np.linalg.lstsq(basis(t, theta), y, rcond=None)[0])
+    for _ in range(3):  # coarse grid, then twice a fine grid around its best point
+        grid = np.linspace(lo, hi, 41)
+        c0, c1, sse = _least_squares(phi(t, grid), y, intercept)
+        k = int(np.argmin(sse))
+        lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
+    return params(grid[k], c0[k], c1[k])
 
 
 def extrapolate(values, *, family: str, epoch: int) -> float:

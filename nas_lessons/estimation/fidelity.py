@@ -146,16 +146,20 @@ def successive_halving(bench, *, n: int, min_epochs: int, eta: int = 3,
     return run
 
 
-def hyperband(bench, *, budget_seconds: float, eta: int = 3, seed: int = 0) -> Run:
+def hyperband(bench, *, budget_seconds: float, eta: int = 3, seed: int = 0,
+              most_aggressive_only: bool = False) -> Run:
     """Hyperband (Li et al. 2018, Alg. 1) with R = the benchmark's epochs: brackets
     s = s_max..0 of successive halving with n = ceil((s_max + 1) / (s + 1) * eta^s) cells at
-    R * eta^-s epochs, repeated until `budget_seconds` of simulated training are spent."""
+    R * eta^-s epochs, repeated until `budget_seconds` of simulated training are spent.
+    `most_aggressive_only=True` repeats only the bracket s = s_max: plain successive halving
+    from the smallest budget, restarted until the time is spent."""
     R = bench.epochs
     s_max = int(math.floor(math.log(R, eta) + 1e-9))
     rng = random.Random(seed)
     run = Run()
+    brackets = [s_max] if most_aggressive_only else list(range(s_max, -1, -1))
     while True:
-        for s in range(s_max, -1, -1):
+        for s in brackets:
             n = int(math.ceil((s_max + 1) / (s + 1) * eta**s))
             r = max(1, int(round(R * eta ** (-s))))
             before = len(run.evaluations)
