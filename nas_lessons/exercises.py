@@ -11,6 +11,12 @@ The generator replaces each block by `raise NotImplementedError("Exercise 0.1: .
 marker's indentation, clears all outputs, and tags every cell that calls a
 `nas_lessons.checks.check_*` function with `raises-exception` (an unsolved exercise must fail
 its check). The exercises are thus always exactly what the solutions imply.
+
+A lab asks for a prediction before the experiment: a line `GUESS = 0.4  # PREDICTION 4.4:
+what to predict` becomes `GUESS = None  # PREDICTION 4.4: ...` (the lab's check refuses to
+run without one). A written answer in a markdown cell sits between
+`<!-- BEGIN ANSWER 4.4 -->` and `<!-- END ANSWER -->`; the exercise keeps a line for the
+student's own answer instead.
 """
 
 from __future__ import annotations
@@ -18,12 +24,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-__all__ = ["strip_solutions", "build_exercise", "build_all", "MarkerError"]
+__all__ = ["strip_solutions", "strip_answers", "build_exercise", "build_all", "MarkerError"]
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?P<rest>.*)$")
 END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
 EXERCISE_ID = re.compile(r"^\s+(?P<id>\d+\.\d+)\s*:\s*(?P<title>\S.*?)\s*$")
 CHECK_CALL = re.compile(r"\bcheck_\w+\(")
+PREDICTION = re.compile(r"^(?P<head>[ \t]*\w+\s*=\s*)\S.*?"
+                        r"(?P<tail>#\s*PREDICTION\s+\d+\.\d+\s*:.*)$")
+ANSWER = re.compile(r"<!--\s*BEGIN ANSWER\s+(?P<id>\d+\.\d+)\s*-->.*?<!--\s*END ANSWER\s*-->",
+                    re.S)
 
 
 class MarkerError(ValueError):
@@ -58,11 +68,20 @@ def strip_solutions(source: str, where: str = "cell") -> str:
             inside = None
             continue
         if inside is None:
-            out.append(line)
+            p = PREDICTION.match(line)
+            out.append(f"{p['head']}None  {p['tail']}" if p else line)
     if inside is not None:
         raise MarkerError(f"{where}, line {inside[2]}: '# BEGIN SOLUTION' is never closed; "
                           "add '# END SOLUTION' after the solution code")
     return "\n".join(out)
+
+
+def strip_answers(markdown: str, where: str = "cell") -> str:
+    """Replace every written model answer in a markdown cell by a line for the student's."""
+    if "BEGIN ANSWER" in markdown and not ANSWER.search(markdown):
+        raise MarkerError(f"{where}: write an answer as '<!-- BEGIN ANSWER N.k -->' ... "
+                          "'<!-- END ANSWER -->'")
+    return ANSWER.sub(lambda m: f"*Your answer ({m['id']}):* …", markdown)
 
 
 def build_exercise(solution_path: str | Path):
@@ -73,6 +92,8 @@ def build_exercise(solution_path: str | Path):
     nb = nbformat.read(path, as_version=4)
     for i, cell in enumerate(nb.cells):
         cell.pop("id", None)
+        if cell.cell_type == "markdown":
+            cell.source = strip_answers(cell.source, f"{path.name}, cell {i}")
         if cell.cell_type != "code":
             continue
         cell.source = strip_solutions(cell.source, f"{path.name}, cell {i}")

@@ -108,3 +108,40 @@ def test_unsolved_exercises_fail_with_their_message(path):
         else:
             assert not errors, f"cell failed:\n{cell.source}\n{errors[0].evalue}"
     assert n_checks >= 1
+
+
+def test_predictions_become_blank_and_answers_become_the_students():
+    src = "GUESS = 0.4  # PREDICTION 4.4: your guess of rho\nx = 1"
+    assert strip_solutions(src) == "GUESS = None  # PREDICTION 4.4: your guess of rho\nx = 1"
+    from nas_lessons.exercises import strip_answers
+
+    md = "Why?\n\n<!-- BEGIN ANSWER 4.4 -->\n*Model answer.* Because.\n<!-- END ANSWER -->\n"
+    out = strip_answers(md)
+    assert "Because" not in out and "*Your answer (4.4):*" in out and out.startswith("Why?")
+    with pytest.raises(MarkerError, match="BEGIN ANSWER N.k"):
+        strip_answers("<!-- BEGIN ANSWER -->\nx\n<!-- END ANSWER -->")
+
+
+def test_hints_are_progressive_and_opt_in(capsys):
+    from nas_lessons.hints import HINTS, hint, reset_hints
+
+    reset_hints()
+    first, second = hint("4.2"), hint("4.2")
+    assert first.startswith("Hint 4.2 (1/3)") and second.startswith("Hint 4.2 (2/3)")
+    assert hint("4.2", level=1) == first and hint("4.2").startswith("Hint 4.2 (3/3)")
+    assert hint("4.2").startswith("Hint 4.2 (3/3)")  # the last level stays
+    with pytest.raises(ValueError, match="no hints for exercise '7.7'; exercises with hints"):
+        hint("7.7")
+    with pytest.raises(ValueError, match="levels 1..3"):
+        hint("4.2", level=4)
+    assert all(len(levels) >= 3 for levels in HINTS.values())
+    reset_hints()
+
+
+def test_the_exercise_text_does_not_give_away_the_solution():
+    """Exercise 04's stubs state the contract; the solution code is not in the exercise."""
+    nb = nbformat.read(ROOT / "exercises" / "04_performance_estimation.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    for giveaway in ("slogdet", "c @ c.T", "len(scored) // eta", "p.abs_()", "Model answer"):
+        assert giveaway not in text, giveaway
+    assert "PREDICTION = None" in text.replace("PREDICTION = None  #", "PREDICTION = None")

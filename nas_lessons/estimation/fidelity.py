@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +24,7 @@ from scipy.stats import kendalltau, spearmanr
 
 from ..spaces import NB201Arch
 
-__all__ = ["epoch_rank_correlation", "Run", "rungs", "successive_halving", "hyperband",
+__all__ = ["epoch_rank_correlation", "Run", "rungs", "halve", "successive_halving", "hyperband",
            "random_search_seconds", "incumbent_scores"]
 
 
@@ -114,13 +115,41 @@ def rungs(max_epochs: int, min_epochs: int, eta: int) -> list[int]:
     return sorted({max(1, int(round(max_epochs * eta ** (-k)))) for k in range(s, -1, -1)})
 
 
+def halve(archs: list[NB201Arch], *, ladder: list[int], eta: int,
+          score: Callable[[NB201Arch, int], float],
+          cost: Callable[[NB201Arch, int, int], float], run: Run | None = None,
+          budget_seconds: float = math.inf) -> Run:
+    """Successive halving of `archs` over the rungs `ladder` (epochs): every survivor is
+    trained to the rung (paying `cost(arch, trained so far, rung)`) and scored
+    (`score(arch, rung)`); the best max(1, floor(k / eta)) of the k continue (ties keep the
+    earlier arch), until the last rung. Stops before an evaluation that would exceed
+    `budget_seconds`."""
+    run = Run() if run is None else run
+    alive = [(a, 0) for a in archs]  # (arch, epochs trained so far)
+    for i, epochs in enumerate(ladder):
+        scored = []
+        for arch, done in alive:
+            c = cost(arch, done, epochs)
+            if run.spent + c > budget_seconds:
+                return run
+            s = score(arch, epochs)
+            run.record(arch, epochs, s, c)
+            scored.append((s, arch))
+        scored.sort(key=lambda t: -t[0])  # stable: ties keep the earlier arch
+        keep = max(1, len(scored) // eta) if i + 1 < len(ladder) else len(scored)
+        alive = [(a, epochs) for _, a in scored[:keep]]
+    return run
+
+
 def successive_halving(bench, *, n: int, min_epochs: int, eta: int = 3,
                        rng: random.Random | int = 0, run: Run | None = None,
-                       budget_seconds: float = math.inf) -> Run:
-    """Successive halving over the benchmark's epochs: n random cells at the first rung
-    (`rungs(epochs, min_epochs, eta)`), the best 1/eta of them continue to the next rung,
-    and so on to the full number of epochs. Stops early once `budget_seconds` would be
-    exceeded (the evaluation that would cross it is not made)."""
+                       budget_seconds: float = math.inf,
+                       archs: list[NB201Arch] | None = None) -> Run:
+    """Successive halving (`halve`) on the benchmark: n random cells (or the given `archs`)
+    over the rungs `rungs(epochs, min_epochs, eta)`, with the benchmark's accuracies and
+    measured seconds."""
+    if archs is not None:
+        n = len(archs)
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
     if not isinstance(min_epochs, int) or not 1 <= min_epochs <= bench.epochs:
@@ -128,22 +157,12 @@ def successive_halving(bench, *, n: int, min_epochs: int, eta: int = 3,
     if not isinstance(eta, int) or eta < 2:
         raise ValueError(f"eta must be an int >= 2, got {eta!r}")
     rng = random.Random(rng) if not isinstance(rng, random.Random) else rng
-    run = Run() if run is None else run
-    alive = [(_sample(bench, rng), 0) for _ in range(n)]  # (arch, epochs trained so far)
-    ladder = rungs(bench.epochs, min_epochs, eta)
-    for i, epochs in enumerate(ladder):
-        scored = []
-        for arch, done in alive:
-            cost = _cost(bench, arch, done, epochs)
-            if run.spent + cost > budget_seconds:
-                return run
-            score = _score(bench, arch, epochs)
-            run.record(arch, epochs, score, cost)
-            scored.append((score, arch))
-        scored.sort(key=lambda t: -t[0])
-        keep = max(1, len(scored) // eta) if i + 1 < len(ladder) else len(scored)
-        alive = [(a, epochs) for _, a in scored[:keep]]
-    return run
+    cells = ([bench.space.to_arch(a) for a in archs] if archs is not None
+             else [_sample(bench, rng) for _ in range(n)])
+    return halve(cells, ladder=rungs(bench.epochs, min_epochs, eta), eta=eta,
+                 score=lambda a, e: _score(bench, a, e),
+                 cost=lambda a, start, stop: _cost(bench, a, start, stop), run=run,
+                 budget_seconds=budget_seconds)
 
 
 def hyperband(bench, *, budget_seconds: float, eta: int = 3, seed: int = 0,

@@ -1,0 +1,79 @@
+"""Opt-in, progressive hints for the exercises.
+
+`hint("4.2")` prints the next level of help for exercise 4.2 — first the idea, then the
+method, then something close to code — so a student decides how much help to take;
+`hint("4.2", level=1)` prints a given level again. The exercise text states only the contract
+(what the function takes and returns, the paper and equation); how to get there lives here.
+"""
+
+from __future__ import annotations
+
+__all__ = ["HINTS", "hint", "reset_hints"]
+
+#: exercise id -> hints from the idea to near-code
+HINTS: dict[str, tuple[str, ...]] = {
+    "4.1": (
+        "Each rung trains the survivors of the previous rung a little longer; only the best "
+        "1/eta of a rung go on, and a network continued from r to r' epochs pays only for the "
+        "epochs it adds.",
+        "Keep a list of (arch, epochs trained so far). For each rung: for every survivor add "
+        "cost(arch, trained, rung) to the total, read its score after `rung` epochs, then sort "
+        "by that score and keep max(1, len // eta) of them (all of them after the last rung).",
+        "for i, r in enumerate(rungs): scored = [(curve(a)[r - 1], a) for a, _ in alive]; "
+        "spent += sum(cost(a, done, r) for a, done in alive); scored.sort(key=lambda t: -t[0]); "
+        "alive = [(a, r) for _, a in scored[:keep]] — and the incumbent is the best of the "
+        "last rung.",
+    ),
+    "4.2": (
+        "synflow asks how much 'signal' passes through a network whose weights are all "
+        "positive, on an input of ones, with BatchNorm switched off; the score sums "
+        "|theta * dR/dtheta| over the weights of every conv and linear layer.",
+        "Work on a deep copy (the contract: the caller's model is unchanged). In the copy: "
+        "float64, every BatchNorm's forward replaced by the identity, every entry of the "
+        "state dict replaced by its absolute value. R = model(ones(1, *input_shape)).sum().",
+        "weights = [m.weight for m in net.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, "
+        "nn.Linear))]; grads = torch.autograd.grad(R, weights); "
+        "return float(sum((w * g).abs().sum() for w, g in zip(weights, grads)))",
+    ),
+    "4.3": (
+        "Each input gets a binary code: which ReLU inputs are positive. Two inputs are similar "
+        "if their codes agree in many places; the score is large when the batch's codes are "
+        "all different.",
+        "Register a forward hook on every nn.ReLU that reads its input, flattens it per "
+        "example and compares with 0. Accumulate K += c c^T + (1 - c)(1 - c)^T over the "
+        "ReLUs: K_ij counts the units where i and j agree (N_A minus the Hamming distance).",
+        "after one forward pass under torch.no_grad(), remove the hooks and return "
+        "np.linalg.slogdet(K)[1] (the log of |det K|, stable where det K itself overflows).",
+    ),
+    "4.4": (
+        "Measure, don't guess twice: the benchmark stores every network's accuracy after each "
+        "epoch.",
+        "Keep the 7,005 networks (one per class: `space.unique_archs()`), and among them the "
+        "better half by final validation accuracy; compare the ranking after 2 epochs with the "
+        "final one.",
+        "spearmanr(bench.array('val_acc', epoch=2)[rows][better], final[better])[0]",
+    ),
+}
+
+_level: dict[str, int] = {}
+
+
+def hint(exercise: str, level: int | None = None) -> str:
+    """Print (and return) the next hint for `exercise`, or hint number `level` (1-based)."""
+    if exercise not in HINTS:
+        raise ValueError(f"no hints for exercise {exercise!r}; exercises with hints: "
+                         f"{', '.join(sorted(HINTS))}")
+    levels = HINTS[exercise]
+    if level is None:
+        level = min(_level.get(exercise, 0) + 1, len(levels))
+    if not isinstance(level, int) or not 1 <= level <= len(levels):
+        raise ValueError(f"exercise {exercise} has hint levels 1..{len(levels)}, got {level!r}")
+    _level[exercise] = max(_level.get(exercise, 0), level)
+    text = f"Hint {exercise} ({level}/{len(levels)}): {levels[level - 1]}"
+    print(text)
+    return text
+
+
+def reset_hints() -> None:
+    """Start every exercise's hints from the first level again."""
+    _level.clear()
