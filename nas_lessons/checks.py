@@ -288,21 +288,44 @@ def check_pruned_objective(fn: Callable) -> None:
 # ---- lesson 03 ---------------------------------------------------------------------------------
 def check_tournament(fn: Callable) -> None:
     """Exercise 3.1: `fn(population, sample_size, rng)` = arch of the best of `sample_size`
-    members drawn with `rng.sample` (aging evolution's parent selection)."""
+    members drawn at random with `rng` (aging evolution's parent selection). Drawing with
+    replacement (Real et al. 2019, Alg. 1: `rng.choices` or `rng.choice` in a loop) and
+    without (`rng.sample`) are both accepted; a member's score decides, ties the first
+    drawn."""
     import random
 
     from .spaces import NB201Space
 
     space = NB201Space()
+
+    def best(contenders):
+        return max(contenders, key=lambda m: m[1])[0]
+
+    variants = (lambda p, k, r: r.sample(p, k), lambda p, k, r: r.choices(p, k=k),
+                lambda p, k, r: [r.choice(p) for _ in range(k)])
     cases = []
-    for seed, k in [(0, 2), (1, 5), (2, 10)]:
+    for seed, k in [(0, 2), (1, 5), (2, 10), (3, 1)]:
         pop = [(space.sample(seed * 100 + i), float((i * 37) % 11)) for i in range(10)]
-        want = max(random.Random(seed).sample(pop, k), key=lambda m: m[1])[0]
+        wants = {best(v(pop, k, random.Random(seed))) for v in variants}
         cases.append((f"population of 10, sample_size={k}",
                       lambda p=pop, k=k, s=seed: fn(list(p), k, random.Random(s)),
-                      lambda got, w=want: tuple(got) == w,
-                      "contenders = rng.sample(population, sample_size); return the arch of "
-                      "the contender with the highest score"))
+                      lambda got, w=wants: tuple(got) in w,
+                      "draw sample_size members with rng (with or without replacement) and "
+                      "return the arch of the one with the highest score"))
+    population = [(space.sample(i), float(i)) for i in range(6)]
+
+    def global_random_untouched() -> bool:
+        saved = random.getstate()
+        try:
+            random.seed(123)
+            fn(list(population), 3, random.Random(0))
+            return random.random() == random.Random(123).random()
+        finally:
+            random.setstate(saved)
+
+    cases.append(("uses only the rng it is given (the global random module untouched)",
+                  global_random_untouched, lambda got: got is True,
+                  "draw with rng.sample / rng.choices, not random.sample"))
     run_cases("Exercise 3.1", cases)
 
 

@@ -2,7 +2,8 @@
 
 * `RandomSearch` — uniform samples (Li & Talwalkar, UAI 2019, show it is a strong baseline).
 * `RegularizedEvolution` — aging evolution (Real, Aggarwal, Huang & Le, AAAI 2019, Alg. 1):
-  a tournament of `sample_size` random members picks a parent, its one-edge mutation is the
+  a tournament of `sample_size` random members — drawn with replacement, as Algorithm 1 and
+  NAS-Bench-201's implementation draw them — picks a parent, its one-edge mutation is the
   child, and the *oldest* member (not the worst) dies. With `feasible=`, proposals that
   violate a hardware constraint are rejected before evaluation and counted.
 * `LocalSearch` — first-improvement hill climbing over one-edge neighbours with random
@@ -77,13 +78,16 @@ class RegularizedEvolution(Strategy):
 
     def __init__(self, *, population_size: int = 20, sample_size: int = 5,
                  feasible: Callable[[NB201Arch], bool] | None = None, max_tries: int = 1000,
-                 initial: Sequence[ArchLike] = (), space: NB201Space | None = None,
-                 seed: int = 0) -> None:
+                 initial: Sequence[ArchLike] = (), with_replacement: bool = True,
+                 space: NB201Space | None = None, seed: int = 0) -> None:
         super().__init__(space=space, seed=seed)
         if not 2 <= sample_size <= population_size:
             raise ValueError(f"need 2 <= sample_size <= population_size, got sample_size="
                              f"{sample_size}, population_size={population_size}")
         self.population_size, self.sample_size = population_size, sample_size
+        #: Real et al.'s Alg. 1 draws the S contenders with replacement (a member can appear
+        #: twice; selection pressure is a little lower); False draws S distinct members
+        self.with_replacement = with_replacement
         self.population: deque[tuple[NB201Arch, float]] = deque()
         #: optional hardware constraint: proposals with feasible(arch) False are rejected
         #: before evaluation and counted in `rejected` (never dropped silently)
@@ -95,7 +99,9 @@ class RegularizedEvolution(Strategy):
     def _propose(self) -> NB201Arch:
         if len(self.population) < self.population_size:  # initial population
             return self.initial.popleft() if self.initial else self.space.sample(self.rng)
-        contenders = self.rng.sample(list(self.population), self.sample_size)
+        members = list(self.population)
+        contenders = (self.rng.choices(members, k=self.sample_size) if self.with_replacement
+                      else self.rng.sample(members, self.sample_size))
         parent = max(contenders, key=lambda m: m[1])[0]
         return self.space.mutate(parent, self.rng)
 

@@ -250,3 +250,40 @@ def test_regularized_evolution_starts_from_a_given_population():
     assert asked[:3] == warm and asked[3] not in warm  # then one random member
     members = asked[:4]  # from the 5th on: a child, one edge away from a member
     assert any(sum(x != y for x, y in zip(asked[4], m)) == 1 for m in members)
+
+
+def test_tournament_draws_with_replacement_by_default():
+    """Real et al.'s Alg. 1 draws the contenders with replacement; the option draws them
+    distinct."""
+    import random
+
+    from nas_lessons.checks import CheckFailed, check_tournament
+
+    class Spy(random.Random):
+        def __init__(self, seed):
+            super().__init__(seed)
+            self.calls = []
+
+        def choices(self, *args, **kwargs):
+            self.calls.append("choices")
+            return super().choices(*args, **kwargs)
+
+        def sample(self, *args, **kwargs):
+            self.calls.append("sample")
+            return super().sample(*args, **kwargs)
+
+    for with_replacement, method in ((True, "choices"), (False, "sample")):
+        re = RegularizedEvolution(population_size=4, sample_size=3, seed=0,
+                                  with_replacement=with_replacement)
+        for i in range(4):
+            re.tell(SPACE.sample(i), float(i))
+        re.rng = Spy(0)
+        re.ask()
+        assert re.rng.calls == [method]
+    # the check accepts both samplings and rejects one that ignores the scores or the rng
+    check_tournament(lambda p, k, rng: max(rng.choices(p, k=k), key=lambda m: m[1])[0])
+    check_tournament(lambda p, k, rng: max(rng.sample(p, k), key=lambda m: m[1])[0])
+    with pytest.raises(CheckFailed):
+        check_tournament(lambda p, k, rng: rng.choice(p)[0])
+    with pytest.raises(CheckFailed):
+        check_tournament(lambda p, k, rng: max(random.sample(p, k), key=lambda m: m[1])[0])
