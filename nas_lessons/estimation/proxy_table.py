@@ -26,16 +26,18 @@ from ..spaces import ArchLike, NB201Space
 from ..utils import seed_everything
 from .proxies import PROXIES, score
 
-__all__ = ["PROXY_BATCH", "BUNDLED_PROXIES", "compute_proxies", "pack_proxies", "ProxyTable"]
+__all__ = ["PROXY_BATCH", "proxy_batch", "BUNDLED_PROXIES", "compute_proxies", "pack_proxies",
+           "ProxyTable"]
 
 PROXY_BATCH = {"size": 64, "seed": 0, "init_seed": 0}  # the batch and init every proxy sees
 BUNDLED_PROXIES = Path(__file__).resolve().parent.parent / "assets" / "mnist1d201_proxies.npz"
 
 
-def _batch(settings: BenchSettings, size: int, seed: int):
+def proxy_batch(settings: BenchSettings = SETTINGS):
+    """The data, and the one training batch (`PROXY_BATCH`) every proxy in the table saw."""
     data = settings.data()
-    gen = torch.Generator().manual_seed(seed)
-    x, y = next(iter(data.loader("train", size, generator=gen)))
+    gen = torch.Generator().manual_seed(PROXY_BATCH["seed"])
+    x, y = next(iter(data.loader("train", PROXY_BATCH["size"], generator=gen)))
     return data, x, y
 
 
@@ -53,7 +55,7 @@ def compute_proxies(out: str | Path, *, settings: BenchSettings = SETTINGS,
     done = {r["arch"] for r in read_jsonl(out, "proxies", lambda r: r["arch"])}
     todo = [space.format(a) for a in space.unique_archs() if space.format(a) not in done]
     todo = todo[:limit] if limit is not None else todo
-    data, x, y = _batch(settings, PROXY_BATCH["size"], PROXY_BATCH["seed"])
+    data, x, y = proxy_batch(settings)
     bar = None
     if progress:
         from tqdm.auto import tqdm
