@@ -12,8 +12,9 @@ Prints, per proxy,
   that lies in the true top 10%.
 
 Every time includes the deep copy of the network `score` makes first — what `params` costs
-is almost all copy, so subtract it to see a proxy's own computation. A proxy's worth is its ranking per second: compare these with the seconds one epoch of
-training costs (the benchmark's `train_seconds`). Lesson 04 discusses the numbers.
+is almost all copy, so subtract it to see a proxy's own computation. A proxy's worth is its
+ranking per second: compare these with the seconds one epoch of training costs (the
+benchmark's `train_seconds`). Lesson 04 discusses the numbers.
 """
 
 import argparse

@@ -14,6 +14,8 @@
   (Williams, 1992) against an exponential-moving-average baseline, plus an entropy bonus.
 * `BayesianOptimization` — Optuna's TPE (Bergstra et al., NeurIPS 2011) over the six per-edge
   categorical choices.
+* `Bananas` — Bayesian optimisation with a neural-ensemble predictor on the path encoding,
+  Thompson sampling and mutation-based acquisition (White, Neiswanger & Savani, AAAI 2021).
 
 Scores are maximised (validation accuracy in %). All randomness comes from `seed`.
 """
@@ -31,7 +33,7 @@ from .spaces import ArchLike, NB201Arch, NB201Space, as_rng
 
 __all__ = ["Strategy", "RandomSearch", "RegularizedEvolution", "LocalSearch",
            "ReinforceController", "BayesianOptimization", "STRATEGIES", "make_strategy",
-           "REWARD_SCALE", "CONTROLLER_INIT_RANGE"]
+           "REWARD_SCALE", "CONTROLLER_INIT_RANGE", "reinforce_step", "Bananas"]
 
 #: REINFORCE's reward is validation accuracy as a fraction (ENAS: accuracy in [0, 1]); the
 #: objectives report it in %
@@ -79,7 +81,8 @@ class RegularizedEvolution(Strategy):
     def __init__(self, *, population_size: int = 20, sample_size: int = 5,
                  feasible: Callable[[NB201Arch], bool] | None = None, max_tries: int = 1000,
                  initial: Sequence[ArchLike] = (), with_replacement: bool = True,
-                 space: NB201Space | None = None, seed: int = 0) -> None:
+                 ageing: bool = True, space: NB201Space | None = None,
+                 seed: int = 0) -> None:
         super().__init__(space=space, seed=seed)
         if not 2 <= sample_size <= population_size:
             raise ValueError(f"need 2 <= sample_size <= population_size, got sample_size="
@@ -88,6 +91,9 @@ class RegularizedEvolution(Strategy):
         #: Real et al.'s Alg. 1 draws the S contenders with replacement (a member can appear
         #: twice; selection pressure is a little lower); False draws S distinct members
         self.with_replacement = with_replacement
+        #: True: the oldest member dies (regularized evolution); False: the worst dies (the
+        #: non-regularized tournament selection Real et al. compare against, Sec. 3/5)
+        self.ageing = ageing
         self.population: deque[tuple[NB201Arch, float]] = deque()
         #: optional hardware constraint: proposals with feasible(arch) False are rejected
         #: before evaluation and counted in `rejected` (never dropped silently)
@@ -117,7 +123,10 @@ class RegularizedEvolution(Strategy):
     def tell(self, arch: ArchLike, score: float) -> None:
         self.population.append((self.space.to_arch(arch), float(score)))
         if len(self.population) > self.population_size:
-            self.population.popleft()  # the oldest dies, whatever its score
+            if self.ageing:
+                self.population.popleft()  # the oldest dies, whatever its score
+            else:  # the worst dies (the oldest of equals)
+                self.population.remove(min(self.population, key=lambda m: m[1]))
 
 
 class LocalSearch(Strategy):
@@ -225,19 +234,33 @@ class ReinforceController(nn.Module, Strategy):
         self._last = None
 
     def tell(self, arch: ArchLike, score: float) -> None:
-        reward = float(score) / REWARD_SCALE
         actions = [self.space.OPS.index(op) for op in self.space.to_arch(arch)]
         last, self._last = getattr(self, "_last", None), None
         _, logp, ent = last if last is not None and last[0] == actions else self(actions)
-        baseline = reward if self.baseline is None else self.baseline
-        advantage = reward - baseline  # against the baseline *before* this reward
-        loss = -advantage * logp - self.entropy_weight * ent
-        self.optimizer.zero_grad()
-        loss.backward()
-        self.optimizer.step()
-        self.baseline = (reward if self.baseline is None else
-                         self.baseline_decay * self.baseline
-                         + (1 - self.baseline_decay) * reward)
+        self.baseline = reinforce_step(self.optimizer, logp, ent, float(score) / REWARD_SCALE,
+                                       self.baseline, decay=self.baseline_decay,
+                                       entropy_weight=self.entropy_weight)
+
+
+def reinforce_step(optimizer: torch.optim.Optimizer, log_prob: torch.Tensor,
+                   entropy: torch.Tensor, reward: float, baseline: float | None, *,
+                   decay: float | None, entropy_weight: float) -> float | None:
+    """One REINFORCE update (Williams, 1992) with a moving-average baseline and an entropy
+    bonus, as in ENAS (Pham et al. 2018, Sec. 2.2): A = R - b, loss = -A * log p(a) - w * H,
+    one optimizer step; returns the new baseline b <- decay * b + (1 - decay) * R (the first
+    reward initialises it). `decay=None` never updates it (the sketch's behaviour).
+
+    The advantage here uses the baseline from before this reward; ENAS updates the baseline
+    first, which gives A' = decay * (R - b) — the same direction, rescaled by `decay`. Either
+    is a valid convention."""
+    b = reward if baseline is None else baseline
+    loss = -(reward - b) * log_prob - entropy_weight * entropy
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    if decay is None:
+        return b
+    return reward if baseline is None else decay * baseline + (1 - decay) * reward
 
 
 class BayesianOptimization(Strategy):
@@ -278,8 +301,95 @@ class BayesianOptimization(Strategy):
                 value=float(score)))
 
 
+class Bananas(Strategy):
+    """BANANAS, predictor-based Bayesian optimisation (White, Neiswanger & Savani, AAAI 2021,
+    Alg. 1): a surrogate that is an *ensemble* of small neural networks on the path encoding
+    (`NB201Space.path_encoding`), its spread standing in for a posterior; independent
+    Thompson sampling (ITS) as the acquisition — for each candidate, one draw from
+    N(ensemble mean, ensemble sd); and acquisition optimisation by mutating the best archs
+    found so far. After `n_init` random archs, each round fits the ensemble on everything
+    told, scores `n_candidates` mutations and queues the `k` best not yet evaluated.
+
+    The ensemble is `n_models` MLPs (84 -> `width` -> `width` -> 1, ReLU) trained jointly for
+    `epochs` full-batch Adam steps on the mean absolute error of standardised scores; all
+    models see the same data and differ by their initialisation, which is where the
+    ensemble's spread comes from. All randomness comes from `seed`.
+    """
+
+    name = "bananas"
+
+    def __init__(self, *, n_init: int = 10, k: int = 10, n_candidates: int = 100,
+                 n_parents: int = 10, n_models: int = 5, width: int = 20, epochs: int = 200,
+                 lr: float = 0.01, space: NB201Space | None = None, seed: int = 0) -> None:
+        super().__init__(space=space, seed=seed)
+        if min(n_init, k, n_candidates, n_parents, n_models, width, epochs) < 1:
+            raise ValueError("n_init, k, n_candidates, n_parents, n_models, width and epochs "
+                             "must all be >= 1")
+        self.n_init, self.k, self.n_candidates, self.n_parents = n_init, k, n_candidates, \
+            n_parents
+        self.n_models, self.width, self.epochs, self.lr = n_models, width, epochs, lr
+        self.history: dict[NB201Arch, float] = {}
+        self.queue: deque[NB201Arch] = deque()
+        self.torch_gen = torch.Generator().manual_seed(seed)
+        self.rounds = 0
+
+    def _fit_predict(self, x: torch.Tensor, y: torch.Tensor, cand: torch.Tensor):
+        """Train the ensemble on (x, y); return its mean and sd on `cand` (in y's units)."""
+        m, d, w, g = self.n_models, x.shape[1], self.width, self.torch_gen
+        mu, sd = y.mean(), y.std().clamp_min(1e-6)
+        t = (y - mu) / sd
+        params = []
+        for fan_in, fan_out in ((d, w), (w, w), (w, 1)):  # PyTorch's default Linear init
+            for shape in ((m, fan_in, fan_out), (m, 1, fan_out)):
+                params.append(((torch.rand(shape, generator=g) * 2 - 1) * fan_in ** -0.5)
+                              .requires_grad_())
+
+        def forward(inp: torch.Tensor) -> torch.Tensor:  # (m, n, d) -> (m, n)
+            h = inp.expand(m, *inp.shape)
+            for i in range(0, 6, 2):
+                h = torch.baddbmm(params[i + 1], h, params[i])
+                h = torch.relu(h) if i < 4 else h
+            return h[..., 0]
+
+        opt = torch.optim.Adam(params, lr=self.lr, foreach=True)
+        for _ in range(self.epochs):
+            opt.zero_grad()
+            (forward(x) - t).abs().mean().backward()
+            opt.step()
+        with torch.no_grad():
+            pred = forward(cand) * sd + mu
+        return pred.mean(0), pred.std(0)
+
+    def _next_round(self) -> None:
+        archs = list(self.history)
+        enc = lambda a: torch.from_numpy(self.space.path_encoding(a))  # noqa: E731
+        x = torch.stack([enc(a) for a in archs])
+        y = torch.tensor([self.history[a] for a in archs])
+        parents = sorted(archs, key=self.history.get, reverse=True)[:self.n_parents]
+        cands = list(dict.fromkeys(
+            self.space.mutate(parents[i % len(parents)], self.rng)
+            for i in range(self.n_candidates)))
+        cands = [c for c in cands if c not in self.history] or \
+            [self.space.sample(self.rng) for _ in range(self.k)]
+        mean, sd = self._fit_predict(x, y, torch.stack([enc(c) for c in cands]))
+        its = mean + sd * torch.randn(len(cands), generator=self.torch_gen)  # one draw each
+        order = torch.argsort(its, descending=True, stable=True)[:self.k]
+        self.queue.extend(cands[int(i)] for i in order)
+        self.rounds += 1
+
+    def ask(self) -> NB201Arch:
+        if len(self.history) < self.n_init:
+            return self.space.sample(self.rng)
+        if not self.queue:
+            self._next_round()
+        return self.queue.popleft()
+
+    def tell(self, arch: ArchLike, score: float) -> None:
+        self.history[self.space.to_arch(arch)] = float(score)
+
+
 STRATEGIES = {"rs": RandomSearch, "re": RegularizedEvolution, "ls": LocalSearch,
-              "reinforce": ReinforceController, "tpe": BayesianOptimization}
+              "reinforce": ReinforceController, "tpe": BayesianOptimization, "bananas": Bananas}
 
 
 def make_strategy(name: str, *, seed: int = 0, **kwargs) -> Strategy:

@@ -287,3 +287,93 @@ def test_tournament_draws_with_replacement_by_default():
         check_tournament(lambda p, k, rng: rng.choice(p)[0])
     with pytest.raises(CheckFailed):
         check_tournament(lambda p, k, rng: max(random.sample(p, k), key=lambda m: m[1])[0])
+
+
+def test_removing_the_worst_keeps_the_best_member():
+    re = RegularizedEvolution(population_size=3, sample_size=2, ageing=False, seed=0)
+    archs = [SPACE.sample(i) for i in range(5)]
+    for a, s in zip(archs, [99.0, 50.0, 60.0, 70.0, 40.0]):
+        re.tell(a, s)
+    assert sorted(s for _, s in re.population) == [60.0, 70.0, 99.0]  # 50 then 40 died
+
+
+def test_stream_seeds_differ_between_strategies_and_runs():
+    from nas_lessons.search import stream_seed
+
+    seeds = {stream_seed(n, s) for n in STRATEGIES for s in range(5)}
+    assert len(seeds) == 5 * len(STRATEGIES)
+    assert stream_seed("re", 3) == stream_seed("re", 3)
+    res = compare_strategies(["rs", "re"], toy_objective, 5, range(2))
+    assert res["rs"]["archs"][0][0] != res["re"]["archs"][0][0]
+    same = compare_strategies(["rs", "re"], toy_objective, 5, range(2), independent=False)
+    assert same["rs"]["archs"][0][0] == same["re"]["archs"][0][0]  # shared first sample
+
+
+def test_a_seconds_budget_stops_at_the_first_evaluation_that_reaches_it():
+    traj = run_search(RandomSearch(seed=0), toy_objective, seconds=9.0)  # 2 s each
+    assert traj.seconds == [2.0, 4.0, 6.0, 8.0, 10.0]
+    res = compare_strategies(["rs", "ls"], toy_objective, seeds=range(2), seconds=7.0)
+    assert res["rs"]["evaluations"].tolist() == [4, 4]
+    with pytest.raises(ValueError, match="exactly one"):
+        run_search(RandomSearch(seed=0), toy_objective, 5, seconds=3.0)
+    with pytest.raises(ValueError, match="exactly one"):
+        run_search(RandomSearch(seed=0), toy_objective)
+
+
+def test_networks_count_isomorphic_cells_once():
+    res = compare_strategies(["rs"], toy_objective, 200, range(1))
+    archs = res["rs"]["archs"][0]
+    assert res["rs"]["unique"][0] == len(set(archs))
+    assert res["rs"]["networks"][0] == len({SPACE.unique_key(a) for a in archs})
+    assert res["rs"]["networks"][0] < res["rs"]["unique"][0]
+
+
+def test_bananas_fits_its_ensemble_and_proposes_new_cells():
+    from nas_lessons.strategies import Bananas
+
+    b = Bananas(n_init=10, k=5, n_candidates=40, epochs=50, seed=0)
+    traj = run_search(b, toy_objective, 30)
+    assert b.rounds == 4 and len(set(traj.archs[10:])) == 20
+    assert not set(traj.archs[10:]) & set(traj.archs[:10])  # never re-proposes a told cell
+    assert np.mean(traj.scores[10:]) > np.mean(traj.scores[:10]) + 5  # the predictor helps
+    with pytest.raises(ValueError, match=">= 1"):
+        Bananas(k=0)
+
+
+def test_noisy_objective_draws_trained_seeds_and_reports_the_truth():
+    from nas_lessons.benchmark import Benchmark
+    from nas_lessons.search import NoisyBenchmarkObjective
+
+    bench = Benchmark.load()
+    rows = np.flatnonzero(bench.trained_with_every_seed())
+    table = bench.unique_table()
+    multi, single = table[rows[0]], table[np.flatnonzero(~bench.trained_with_every_seed())[0]]
+    obj = NoisyBenchmarkObjective(bench, seed=0)
+    seen = {obj(multi)["score"] for _ in range(30)}
+    per_seed = {bench.query(multi, seed=s)["val_acc"] for s in bench.seeds}
+    assert seen == per_seed
+    assert obj(multi)["true_score"] == pytest.approx(bench.query(multi, seed="mean")["val_acc"])
+    assert obj(single)["score"] == bench.query(single)["val_acc"]
+    noisy = NoisyBenchmarkObjective(bench, noise_sd=1.0, seed=0)
+    s = [noisy(single)["score"] - bench.query(single)["val_acc"] for _ in range(200)]
+    assert 0.8 < np.std(s) < 1.2
+    with pytest.raises(ValueError, match="noise_sd"):
+        NoisyBenchmarkObjective(bench, noise_sd=-1.0)
+
+
+def test_reinforce_step_uses_the_baseline_before_the_reward():
+    import torch
+
+    from nas_lessons.strategies import reinforce_step
+
+    theta = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([theta], lr=1.0)
+    b = reinforce_step(opt, theta.sum() * 1.0, torch.zeros(()), 0.5, None, decay=0.9,
+                       entropy_weight=0.0)
+    assert b == 0.5 and theta.item() == 0.0  # the first reward only sets the baseline
+    b = reinforce_step(opt, theta.sum() * 1.0, torch.zeros(()), 0.7, b, decay=0.9,
+                       entropy_weight=0.0)
+    assert theta.item() == pytest.approx(0.2) and b == pytest.approx(0.52)
+    fixed = reinforce_step(opt, theta.sum() * 1.0, torch.zeros(()), 0.9, 0.5, decay=None,
+                           entropy_weight=0.0)
+    assert fixed == 0.5  # decay=None: never updated

@@ -105,7 +105,9 @@ class Benchmark:
         return ~np.isnan(self._arrays["test_acc"]).any(axis=1)
 
     # ---- queries by arch -----------------------------------------------------------------
-    def _row(self, arch: ArchLike) -> int:
+    def row_of(self, arch: ArchLike) -> int:
+        """The row of `arch`'s network in the `per_cell` arrays (raises `NotInBenchmark` if
+        a partial benchmark has no record of it)."""
         try:
             idx = self.space.index(arch)
         except TypeError as e:
@@ -142,7 +144,7 @@ class Benchmark:
         at the end of training and does not depend on `epoch`. `n_seeds` says how many
         seeds a "mean" averages.
         """
-        u = self._row(arch)
+        u = self.row_of(arch)
         e = self._epoch(epoch)
         s = self._seed_col(seed)
         a = self._arrays
