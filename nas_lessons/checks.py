@@ -13,8 +13,9 @@ from collections.abc import Callable
 __all__ = ["CheckFailed", "run_cases", "check_count_params", "check_space_size",
            "check_sample_cell", "check_neighbours", "check_leak_free_cv",
            "check_class_entropy", "check_best_so_far", "check_conditional_space",
-           "check_pruned_objective", "check_tournament", "check_reinforce_loss",
-           "check_random_search", "check_mixed_op", "check_derive_edges",
+           "check_pruned_objective", "check_tournament", "check_ageing_step",
+           "check_reinforce_loss", "check_holm", "check_winners_curse", "check_mixed_op",
+           "check_derive_edges",
            "check_first_order_step", "check_pareto_2d", "check_hypervolume", "check_lut_predict",
            "check_lab", "check_successive_halving", "check_synflow", "check_naswot",
            "check_early_ranking"]
@@ -329,34 +330,15 @@ def check_tournament(fn: Callable) -> None:
     run_cases("Exercise 3.1", cases)
 
 
-def check_reinforce_loss(fn: Callable) -> None:
-    """Exercise 3.2: `fn(log_prob, entropy, reward, baseline, decay, entropy_weight)` returns
-    (loss, new_baseline) of REINFORCE with an EMA baseline and an entropy bonus."""
-    import torch
-
-    cases = []
-    for lp, ent, r, b, d, ew in [(-2.0, 1.5, 0.9, 0.5, 0.9, 0.01), (-0.5, 0.2, 0.1, 0.6, 0.8, 0.0),
-                                 (-1.0, 1.0, 0.7, 0.7, 0.95, 0.1)]:
-        want_loss = -(r - b) * lp - ew * ent
-        want_b = d * b + (1 - d) * r
-
-        def call(lp=lp, ent=ent, r=r, b=b, d=d, ew=ew):
-            loss, nb = fn(torch.tensor(lp), torch.tensor(ent), r, b, d, ew)
-            return float(loss), float(nb)
-
-        cases.append((f"reward {r}, baseline {b}", call,
-                      lambda got, wl=want_loss, wb=want_b: abs(got[0] - wl) < 1e-6
-                      and abs(got[1] - wb) < 1e-9,
-                      f"loss = -(reward - baseline) * log_prob - entropy_weight * entropy = "
-                      f"{want_loss:.4f} (advantage against the OLD baseline); new baseline = "
-                      f"decay * baseline + (1 - decay) * reward = {want_b:.4f}"))
-    run_cases("Exercise 3.2", cases)
-
-
-def check_random_search(fn: Callable) -> None:
-    """Exercise 3.3: `fn(objective, budget, rng)` evaluates exactly `budget` random NB201
-    archs and returns (best_arch, best_score)."""
+def check_ageing_step(fn: Callable) -> None:
+    """Exercise 3.2: `fn(population, sample_size, population_size, mutate, evaluate, rng)` runs
+    one cycle of regularized evolution (Real et al. 2019, Alg. 1) on `population`, a deque of
+    (arch, score) pairs, oldest first, in place: a tournament of `sample_size` members drawn
+    with `rng` (with or without replacement), the winner's `mutate(arch, rng)` is the child,
+    `evaluate(child)` its score, the child joins at the young end and — if the population is
+    then larger than `population_size` — the oldest member dies. Returns (child, score)."""
     import random
+    from collections import deque
 
     from .spaces import NB201Space
 
@@ -365,26 +347,140 @@ def check_random_search(fn: Callable) -> None:
     def score(arch) -> float:
         return 10.0 * arch.count("nor_conv_3x3") + arch.count("skip_connect")
 
-    def run(budget, seed):
-        calls = []
+    draws = (lambda p, k, r: r.sample(p, k), lambda p, k, r: r.choices(p, k=k),
+             lambda p, k, r: [r.choice(p) for _ in range(k)])
 
-        def objective(arch):
-            space.to_arch(arch)  # must be a valid arch
+    def reference(pop, k, size, seed):
+        outs = set()
+        for draw in draws:
+            rng = random.Random(seed)
+            parent = max(draw(list(pop), k, rng), key=lambda m: m[1])[0]
+            child = space.mutate(parent, rng)
+            after = deque(pop)
+            after.append((child, score(child)))
+            while len(after) > size:
+                after.popleft()
+            outs.add((child, tuple(after)))
+        return outs
+
+    def run(pop, k, size, seed):
+        population, calls = deque(pop), []
+
+        def evaluate(arch):
             calls.append(tuple(arch))
-            return score(arch)
+            return score(tuple(arch))
 
-        best, best_score = fn(objective, budget, random.Random(seed))
-        return {"calls": len(calls), "best_seen": max(score(a) for a in calls),
-                "returned_score": best_score, "best_is_evaluated": tuple(best) in calls,
-                "best_scores_right": score(tuple(best)) == best_score}
+        child, s = fn(population, k, size, space.mutate, evaluate, random.Random(seed))
+        return {"child": tuple(child), "score": s, "after": tuple(population),
+                "calls": calls}
 
-    cases = [
-        (f"budget {b}", lambda b=b: run(b, b),
-         lambda got, b=b: got["calls"] == b and got["returned_score"] == got["best_seen"]
-         and got["best_is_evaluated"] and got["best_scores_right"],
-         "call the objective exactly `budget` times on space.sample(rng) archs and return the "
-         "best (arch, score) among them") for b in (1, 10, 50)]
+    def accept(pop, k, size, seed):
+        want = reference(pop, k, size, seed)
+        return lambda got: (got["child"], got["after"]) in want and \
+            got["calls"] == [got["child"]] and got["score"] == score(got["child"])
+
+    cases = []
+    best_first = [(space.sample(i), 100.0 - i) for i in range(5)]  # the oldest is the best
+    for desc, pop, k, size, seed in [
+            ("full population of 5, the oldest is the best", best_first, 3, 5, 0),
+            ("full population of 8", [(space.sample(10 + i), float(i % 3)) for i in range(8)],
+             2, 8, 1),
+            ("population of 4 below its size 6: nobody dies",
+             [(space.sample(30 + i), float(i)) for i in range(4)], 2, 6, 2)]:
+        cases.append((desc, lambda p=pop, k=k, z=size, s=seed: run(p, k, z, s),
+                      accept(pop, k, size, seed),
+                      "tournament with rng, child = mutate(winner's arch, rng), evaluate it "
+                      "once, append (child, score) at the young end, then remove the OLDEST "
+                      "(left end) while the population is too large — never the worst"))
+
+    def global_random_untouched() -> bool:
+        saved = random.getstate()
+        try:
+            random.seed(7)
+            run(best_first, 3, 5, 0)
+            return random.random() == random.Random(7).random()
+        finally:
+            random.setstate(saved)
+
+    cases.append(("uses only the rng it is given (the global random module untouched)",
+                  global_random_untouched, lambda got: got is True,
+                  "pass rng to the draws and to mutate; do not call random.* directly"))
+    run_cases("Exercise 3.2", cases)
+
+
+def check_reinforce_loss(fn: Callable) -> None:
+    """Exercise 3.3: `fn(log_prob, entropy, reward, baseline, decay, entropy_weight)` returns
+    (loss, new_baseline) of REINFORCE (Williams 1992) with an exponential-moving-average
+    baseline and an entropy bonus: loss = -A * log_prob - entropy_weight * entropy with the
+    advantage A = reward - baseline (or, ENAS' convention, against the baseline already
+    updated with this reward: A = decay * (reward - baseline)); new_baseline = decay *
+    baseline + (1 - decay) * reward. The loss must stay a differentiable function of
+    `log_prob` and `entropy` (a tensor with gradients, not a float)."""
+    import torch
+
+    cases = []
+    for lp, ent, r, b, d, ew in [(-2.0, 1.5, 0.9, 0.5, 0.9, 0.01),
+                                 (-0.5, 0.2, 0.1, 0.6, 0.8, 0.0),
+                                 (-1.0, 1.0, 0.7, 0.7, 0.95, 0.1)]:
+        want_b = d * b + (1 - d) * r
+        advantages = (r - b, d * (r - b))  # the baseline before, or after, this reward
+
+        def call(lp=lp, ent=ent, r=r, b=b, d=d, ew=ew):
+            log_prob = torch.tensor(lp, requires_grad=True)
+            entropy = torch.tensor(ent, requires_grad=True)
+            loss, nb = fn(log_prob, entropy, r, b, d, ew)
+            if not (torch.is_tensor(loss) and loss.requires_grad):
+                return {"value": float(loss), "grads": None, "baseline": float(nb)}
+            loss.backward()
+            g_ent = 0.0 if entropy.grad is None else float(entropy.grad)
+            return {"value": float(loss.detach()), "grads": (float(log_prob.grad), g_ent),
+                    "baseline": float(nb)}
+
+        def ok(got, lp=lp, ent=ent, ew=ew, wb=want_b, advs=advantages):
+            return got["grads"] is not None and abs(got["baseline"] - wb) < 1e-9 and any(
+                abs(got["value"] - (-a * lp - ew * ent)) < 1e-6
+                and abs(got["grads"][0] + a) < 1e-6 and abs(got["grads"][1] + ew) < 1e-6
+                for a in advs)
+
+        cases.append((f"reward {r}, baseline {b}, decay {d}, entropy weight {ew}", call, ok,
+                      f"the loss must be a tensor built from log_prob and entropy (no .item()); "
+                      f"loss = -(reward - baseline) * log_prob - entropy_weight * entropy; "
+                      f"its gradient w.r.t. log_prob is minus the advantage ({-advantages[0]:.4f}"
+                      f" or ENAS' {-advantages[1]:.4f}), w.r.t. entropy -entropy_weight; new "
+                      f"baseline = decay * baseline + (1 - decay) * reward = {want_b:.4f}"))
     run_cases("Exercise 3.3", cases)
+
+
+def check_holm(fn: Callable) -> None:
+    """Exercise 3.4: `fn(pvalues)` returns Holm's step-down adjusted p-values (Holm 1979) in
+    the input's order: sort ascending, multiply the i-th smallest (i = 0..m-1) by m - i, take
+    the running maximum so adjusted values never decrease with the raw ones, cap at 1."""
+    import numpy as np
+
+    from .stats import holm
+
+    cases = []
+    for desc, ps in [("four p-values, unsorted", [0.04, 0.01, 0.03, 0.5]),
+                     ("a running maximum is needed", [0.01, 0.012, 0.02, 0.9]),
+                     ("values capped at 1", [0.6, 0.7, 0.02]),
+                     ("ties", [0.02, 0.02, 0.5]),
+                     ("a single test is not adjusted", [0.03])]:
+        want = holm(ps)
+        cases.append((desc, lambda p=ps: np.asarray(fn(list(p)), dtype=float),
+                      lambda got, w=want: got.shape == w.shape and np.allclose(got, w),
+                      f"expected {np.round(want, 4).tolist()} for {ps}: sort, multiply the i-th "
+                      "smallest by (m - i), running maximum, cap at 1, back in input order"))
+    run_cases("Exercise 3.4", cases)
+
+
+def check_winners_curse(prediction, answer) -> None:
+    """Exercise 3.5 (lab): among the cells trained with every seed, the 5 best by seed-0
+    validation accuracy: their seed-0 mean minus their mean on the other seeds (pp)."""
+    from .benchmark import Benchmark, selection_bias
+
+    measured = selection_bias(Benchmark.load(), ks=(5,))["by_k"][5]["bias"]
+    check_lab("3.5", prediction=prediction, answer=answer, measured=measured, tolerance=0.01,
+              what="the top-5 selection bias (pp)")
 
 
 # ---- lesson 05 ---------------------------------------------------------------------------------

@@ -12,6 +12,49 @@ __all__ = ["HINTS", "hint", "reset_hints"]
 
 #: exercise id -> hints from the idea to near-code
 HINTS: dict[str, tuple[str, ...]] = {
+    "3.1": (
+        "A tournament compares a few random members, not the whole population: the larger "
+        "sample_size, the greedier the selection.",
+        "Draw sample_size members with the rng you are given — Real et al.'s Algorithm 1 draws "
+        "with replacement (rng.choices), rng.sample draws distinct ones; both are accepted.",
+        "return max(rng.choices(population, k=sample_size), key=lambda m: m[1])[0]",
+    ),
+    "3.2": (
+        "One cycle of Algorithm 1: select a parent by tournament, mutate it, evaluate the child "
+        "once, add it to the population, and let the oldest member die.",
+        "The population is a deque, oldest on the left: append the child on the right; while "
+        "it holds more than population_size members, popleft(). The winner's score does not "
+        "protect it from dying.",
+        "parent = max(rng.choices(list(population), k=sample_size), key=lambda m: m[1])[0]; "
+        "child = mutate(parent, rng); score = evaluate(child); population.append((child, "
+        "score)); then popleft while too large; return child, score",
+    ),
+    "3.3": (
+        "REINFORCE raises the log-probability of decisions that did better than expected; the "
+        "baseline is what was expected, the entropy bonus keeps the policy from collapsing.",
+        "Keep everything a tensor so the gradient reaches log_prob: no .item() or float() on "
+        "it. The baseline is a plain number updated as an exponential moving average.",
+        "loss = -(reward - baseline) * log_prob - entropy_weight * entropy; new_baseline = "
+        "decay * baseline + (1 - decay) * reward",
+    ),
+    "3.4": (
+        "Bonferroni multiplies every p by m; Holm is less conservative: only the smallest p "
+        "is multiplied by m, the next by m - 1, and so on.",
+        "Sort the p-values; multiply the i-th smallest (0-based) by m - i; adjusted values must "
+        "not decrease along the sorted order (a running maximum); cap at 1; put them back in "
+        "the input's order.",
+        "order = np.argsort(p); adj = np.minimum(1, np.maximum.accumulate(p[order] * (m - "
+        "np.arange(m)))); out = np.empty(m); out[order] = adj",
+    ),
+    "3.5": (
+        "The benchmark's three-seed subset lets you re-evaluate a selection on seeds it did not "
+        "see.",
+        "seed_table(bench, 'val_acc') gives a [cell, seed] array for the cells with every seed; "
+        "seed 0 is column 0. Sort by column 0, take the best 5 rows, compare their column-0 "
+        "mean with their mean over the other columns.",
+        "a = seed_table(bench); top = a[np.argsort(-a[:, 0], kind='stable')[:5]]; "
+        "top[:, 0].mean() - top[:, 1:].mean()",
+    ),
     "4.1": (
         "Each rung trains the survivors of the previous rung a little longer; only the best "
         "1/eta of a rung go on, and a network continued from r to r' epochs pays only for the "

@@ -138,10 +138,17 @@ def test_hints_are_progressive_and_opt_in(capsys):
     reset_hints()
 
 
-def test_the_exercise_text_does_not_give_away_the_solution():
-    """Exercise 04's stubs state the contract; the solution code is not in the exercise."""
-    nb = nbformat.read(ROOT / "exercises" / "04_performance_estimation.ipynb", as_version=4)
+GIVEAWAYS = {"04_performance_estimation.ipynb": ("slogdet", "c @ c.T", "len(scored) // eta",
+                                                 "p.abs_()", "Model answer"),
+             "03_search_strategies.ipynb": ("popleft", "maximum.accumulate", "rng.choices(",
+                                            "argsort(-a[:, 0]", "Model answer")}
+
+
+@pytest.mark.parametrize("name", sorted(GIVEAWAYS))
+def test_the_exercise_text_does_not_give_away_the_solution(name):
+    """The stubs state the contract; the solution code is not in the exercise."""
+    nb = nbformat.read(ROOT / "exercises" / name, as_version=4)
     text = "\n".join(c.source for c in nb.cells)
-    for giveaway in ("slogdet", "c @ c.T", "len(scored) // eta", "p.abs_()", "Model answer"):
+    for giveaway in GIVEAWAYS[name]:
         assert giveaway not in text, giveaway
     assert "PREDICTION = None" in text.replace("PREDICTION = None  #", "PREDICTION = None")

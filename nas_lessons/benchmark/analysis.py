@@ -19,7 +19,7 @@ from .pack import CURVES
 from .query import Benchmark
 
 __all__ = ["op_frequencies", "seed_table", "seed_rank_correlation", "seed_noise",
-           "selection_bias"]
+           "selection_bias", "noise_report"]
 
 
 def op_frequencies(bench: Benchmark, *, top: float = 0.01, metric: str = "val_acc") -> dict:
@@ -141,3 +141,33 @@ def selection_bias(bench: Benchmark, *, ks: tuple[int, ...] = (1, 5, 10, 50),
         out[k] = {"selected": sel, "held_out": held, "bias": sign * (sel - held)}
     return {"n_cells": len(a), "selection_seed": selection_seed,
             "held_out_seeds": [bench.seeds[i] for i in others], "by_k": out}
+
+
+def noise_report(bench: Benchmark, metric: str = "val_acc", *, top: float = 0.1) -> dict:
+    """Everything lesson 03 says about seed noise, on the cells trained with every seed:
+    `seed_noise` and `seed_rank_correlation` over the subset and over its best `top` share;
+    the pilot's spread/noise ratio for comparison; the median seed sd of middling (80-95%)
+    and of good (>= 95%) cells; and, for the noisiest cells (sd > 3 pp), how far their worst
+    seed trails their best one on validation and on *training* accuracy, and each run's
+    train - validation gap — equal gaps with a training deficit mean under-training, not
+    over-fitting."""
+    per_seed = seed_table(bench, metric)
+    train = seed_table(bench, "train_acc")
+    mean, sd = per_seed.mean(axis=1), per_seed.std(axis=1, ddof=1)
+    noisy, rows = sd > 3, np.arange(len(sd))
+    low, high = per_seed.argmin(axis=1), per_seed.argmax(axis=1)
+    med = lambda x: float(np.median(x[noisy])) if noisy.any() else float("nan")  # noqa: E731
+    pilot = bench.meta.get("pilot", {})
+    return {
+        "subset": seed_noise(bench, metric), "top": seed_noise(bench, metric, top=top),
+        "agree": seed_rank_correlation(bench, metric),
+        "agree_top": seed_rank_correlation(bench, metric, top=top),
+        "pilot_ratio": (pilot["spread"] / pilot["noise"]) if "noise" in pilot else None,
+        "sd_middling": float(np.median(sd[(mean >= 80) & (mean < 95)])),
+        "sd_good": float(np.median(sd[mean >= 95])),
+        "n_noisy": int(noisy.sum()),
+        "val_gap": med(per_seed[rows, high] - per_seed[rows, low]),
+        "train_gap": med(train[rows, high] - train[rows, low]),
+        "overfit_worst": med(train[rows, low] - per_seed[rows, low]),
+        "overfit_best": med(train[rows, high] - per_seed[rows, high]),
+    }
