@@ -27,13 +27,17 @@ is the sketch's (and NASNet's simpler) form. Cells come back in the order they w
 
 from __future__ import annotations
 
+import time
+
 import torch
 from torch import nn
 
-from .spaces import DARTSArch, DARTSSpace
+from .models import DARTSNetwork
+from .spaces import DARTSArch, DARTSSpace, Genotype
 from .strategies import CONTROLLER_INIT_RANGE, REWARD_SCALE, reinforce_step
+from .training import train
 
-__all__ = ["CellController", "cell_similarity", "is_valid_cell"]
+__all__ = ["CellController", "cell_similarity", "is_valid_cell", "CellTrainingObjective"]
 
 
 def is_valid_cell(cell, space: DARTSSpace) -> bool:
@@ -59,6 +63,33 @@ def cell_similarity(cell, target, space: DARTSSpace) -> float:
                 want.remove(pair)
                 hits += 1
     return hits / len(target)
+
+
+class CellTrainingObjective:
+    """Score a DARTS cell by really training a small `DARTSNetwork` with it as both the
+    normal and the reduction cell (C=`C`, `layers` cells, all nodes concatenated) on `data`
+    for `epochs` epochs; the score is the final validation accuracy (%) and the cost the
+    measured seconds. A short, real reward for the controller — not a benchmark."""
+
+    def __init__(self, data, *, C: int = 8, layers: int = 3, epochs: int = 1,
+                 batch_size: int = 64, seed: int = 0) -> None:
+        if min(C, layers, epochs, batch_size) < 1:
+            raise ValueError("C, layers, epochs and batch_size must be >= 1")
+        self.data, self.C, self.layers, self.epochs = data, C, layers, epochs
+        self.batch_size, self.seed = batch_size, seed
+
+    def __call__(self, cell) -> dict:
+        cell = list(cell)
+        concat = list(range(2, 2 + len(cell) // 2))
+        torch.manual_seed(self.seed)
+        shape = tuple(self.data.x_train.shape[1:])
+        net = DARTSNetwork(Genotype(cell, concat, cell, concat), C=self.C, layers=self.layers,
+                           in_channels=shape[0], rank=len(shape) - 1,
+                           num_classes=self.data.num_classes)
+        t = time.perf_counter()
+        hist = train(net, self.data, epochs=self.epochs, batch_size=self.batch_size,
+                     seed=self.seed, test=False)
+        return {"score": float(hist.val_acc[-1]), "cost": time.perf_counter() - t}
 
 
 class CellController(nn.Module):

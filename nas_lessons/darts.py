@@ -32,6 +32,7 @@ from .spaces import Genotype, NB201Arch, NB201Space
 __all__ = ["MixedOp", "SearchNetwork", "NB201SearchCell", "NB201SearchNetwork",
            "DARTSSearchCell", "DARTSSearchNetwork", "Architect", "derive_nb201",
            "derive_darts", "darts_genotype", "darts_search", "exact_unrolled_gradient",
+           "hessian_eigenvalue",
            "GRAD_CLIP", "ALPHA_INIT_SCALE", "ARCH_LR", "ARCH_WEIGHT_DECAY", "ARCH_BETAS",
            "W_LR", "W_LR_MIN", "W_MOMENTUM", "W_WEIGHT_DECAY", "FD_RADIUS", "GDAS_TAU"]
 
@@ -148,13 +149,18 @@ class NB201SearchNetwork(SearchNetwork):
         self.aux_skip = aux_skip
 
     def edge_weights(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """softmax(alpha); for GDAS in training, hard Gumbel-softmax samples and their ops."""
+        """softmax(alpha). GDAS: in training, hard Gumbel-softmax samples and their ops; in
+        evaluation, the argmax op of every edge — a network of the kind GDAS trains (one op
+        per edge), not the softmax mixture, which it never trains."""
         if self.mode == "gdas" and self.training:
             u = torch.rand_like(self.alpha).clamp_(1e-9, 1 - 1e-9)
             soft = F.softmax((self.alpha - torch.log(-torch.log(u))) / self.tau, dim=-1)
             idx = soft.argmax(-1)
             hard = F.one_hot(idx, soft.shape[-1]).to(soft) - soft.detach() + soft
             return hard, idx
+        if self.mode == "gdas":
+            idx = self.alpha.argmax(-1)
+            return F.one_hot(idx, self.alpha.shape[-1]).to(self.alpha), idx
         return F.softmax(self.alpha, dim=-1), None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -337,10 +343,36 @@ def darts_genotype(model: DARTSSearchNetwork) -> Genotype:
                     derive_darts(model.alpha_reduce, model.steps), concat)
 
 
+def hessian_eigenvalue(model: SearchNetwork, x: torch.Tensor, y: torch.Tensor, *,
+                       iters: int = 20, seed: int = 0) -> float:
+    """The dominant eigenvalue of the Hessian of L(x, y) w.r.t. the architecture parameters
+    (all of them, as one vector), by power iteration on exact Hessian-vector products (double
+    backward), in evaluation mode so that BatchNorm statistics stay untouched. RobustDARTS
+    (Zela et al., ICLR 2020, Sec. 4) shows that it grows as DARTS moves to solutions that
+    generalise poorly when discretised."""
+    alphas = model.arch_parameters()
+    was_training = model.training
+    model.eval()
+    try:
+        grads = torch.autograd.grad(model.loss(x, y), alphas, create_graph=True)
+        gen = torch.Generator().manual_seed(seed)
+        v = [torch.randn(a.shape, generator=gen) for a in alphas]
+        eig = 0.0
+        for _ in range(iters):
+            norm = torch.sqrt(sum((u * u).sum() for u in v))
+            v = [u / norm for u in v]
+            hv = torch.autograd.grad(grads, alphas, grad_outputs=v, retain_graph=True)
+            eig = float(sum((h * u).sum() for h, u in zip(hv, v)))  # Rayleigh quotient
+            v = [h.detach() for h in hv]
+        return eig
+    finally:
+        model.train(was_training)
+
+
 def darts_search(model: SearchNetwork, data, *, epochs: int = 10, order: int = 1,
                  batch_size: int = 64, w_lr: float = W_LR, w_momentum: float = W_MOMENTUM,
                  w_weight_decay: float = W_WEIGHT_DECAY, arch_lr: float = ARCH_LR,
-                 seed: int = 0, aux_skip_decay: bool = False,
+                 seed: int = 0, aux_skip_decay: bool = False, eigen_every: int | None = None,
                  early_stop_skips: int | None = None,
                  tau_range: tuple[float, float] = GDAS_TAU) -> dict:
     """Alg. 1 of DARTS on `data.train` split 50/50 into a weight half and an architecture half.
@@ -349,7 +381,12 @@ def darts_search(model: SearchNetwork, data, *, epochs: int = 10, order: int = 1
     against the current w), then an SGD step of w on a weight batch. The weight learning rate
     follows a cosine schedule (as in the paper). Returns the softmax(alpha) after every epoch
     and the accuracy on `data.val`. With `aux_skip_decay`, the DARTS- auxiliary skip weight
-    decays linearly from its initial value over the search. With `early_stop_skips=k`
+    decays linearly from its initial value at the first step to exactly 0 at the last (Chu et
+    al. 2021, Sec. 3.3: beta decays to 0 by the end of the search). With `eigen_every=k`,
+    every k epochs (and after the last) the dominant eigenvalue of the Hessian of the
+    validation loss w.r.t. alpha is recorded on one fixed architecture batch
+    (`hessian_eigenvalue`; RobustDARTS, Zela et al., ICLR 2020, tracks it as a collapse
+    indicator). With `early_stop_skips=k`
     the search stops once the derived cell has k or more skip connections (the DARTS+
     criterion, Liang et al., 2019: collapse shows as skips taking over). A GDAS network's
     temperature falls linearly over `tau_range` (Dong & Yang, 2019).
@@ -368,17 +405,21 @@ def darts_search(model: SearchNetwork, data, *, epochs: int = 10, order: int = 1
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, epochs, eta_min=W_LR_MIN)
     architect = Architect(model, order=order, lr=arch_lr)
     aux0 = getattr(model, "aux_skip", 0.0)
-    history: dict = {"alpha": [], "val_acc": []}
+    steps_per_epoch = len(w_idx) // batch_size
+    total_steps, step = epochs * steps_per_epoch, 0
+    history: dict = {"alpha": [], "val_acc": [], "eigenvalue": {}}
+    probe = a_idx[:256]  # the fixed batch the Hessian is measured on
     for epoch in range(epochs):
         if getattr(model, "mode", "darts") == "gdas":
             model.tau = tau_range[0] - (tau_range[0] - tau_range[1]) * epoch / max(epochs - 1, 1)
-        if aux_skip_decay:
-            model.aux_skip = aux0 * (1 - epoch / epochs)
         model.train()
         wp = w_idx[torch.randperm(len(w_idx), generator=gen)]
         ap = a_idx[torch.randperm(len(a_idx), generator=gen)]
         lr = sched.get_last_lr()[0]
         for k in range(len(wp) // batch_size):
+            if aux_skip_decay:
+                model.aux_skip = aux0 * (1 - step / max(total_steps - 1, 1))
+            step += 1
             sl = slice(k * batch_size, (k + 1) * batch_size)
             bw, ba = wp[sl], ap[sl]
             xw, yw = data.x_train[bw], data.y_train[bw]
@@ -391,6 +432,9 @@ def darts_search(model: SearchNetwork, data, *, epochs: int = 10, order: int = 1
         history["alpha"].append([F.softmax(a.detach(), -1).clone()
                                  for a in model.arch_parameters()])
         history["val_acc"].append(evaluate(model, data.loader("val", 1024))[1])
+        if eigen_every and ((epoch + 1) % eigen_every == 0 or epoch + 1 == epochs):
+            history["eigenvalue"][epoch + 1] = hessian_eigenvalue(
+                model, data.x_train[probe], data.y_train[probe], seed=seed)
         if early_stop_skips is not None:
             cell = (derive_nb201(model.alpha) if isinstance(model, NB201SearchNetwork)
                     else [op for op, _ in derive_darts(model.alpha_normal, model.steps)])

@@ -73,3 +73,16 @@ def test_tell_updates_only_what_the_switches_allow():
     for s in (50.0, 80.0, 20.0):
         fixed.tell(fixed.ask(), s)
     assert fixed.baseline == pytest.approx(0.9 * (0.9 * 0.5 + 0.1 * 0.8) + 0.1 * 0.2)
+
+
+def test_a_cell_trains_for_real_on_digits():
+    from nas_lessons.cell_controller import CellTrainingObjective
+    from nas_lessons.data import load_dataset
+
+    objective = CellTrainingObjective(load_dataset("digits"), epochs=1)
+    cell = CellController(seed=0).ask()
+    r = objective(cell)
+    assert 10 < r["score"] <= 100 and r["cost"] > 0
+    assert objective(cell)["score"] == r["score"]  # seeded: the same cell, the same score
+    with pytest.raises(ValueError, match=">= 1"):
+        CellTrainingObjective(None, epochs=0)

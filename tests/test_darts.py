@@ -12,6 +12,7 @@ from nas_lessons.darts import (
     derive_darts,
     derive_nb201,
     exact_unrolled_gradient,
+    hessian_eigenvalue,
 )
 from nas_lessons.data import load_dataset
 from nas_lessons.ops import DARTS_OPS, NB201_OPS
@@ -170,8 +171,9 @@ def test_gdas_runs_one_op_per_edge_and_trains_alpha():
     x, y = torch.randn(8, 1, 16), torch.randint(0, 10, (8,))
     g = torch.autograd.grad(net.loss(x, y), net.alpha)[0]
     assert (g != 0).sum() > 6  # straight-through: gradients beyond the sampled ops
-    net.eval()
-    assert net.edge_weights()[1] is None
+    net.eval()  # evaluation: the argmax op of every edge, not the softmax mixture
+    w, idx = net.edge_weights()
+    assert torch.equal(idx, net.alpha.argmax(-1)) and torch.equal(w, F.one_hot(idx, 5).float())
     data = load_dataset("mnist1d", n_samples=300)
     h = darts_search(net, data, epochs=2, batch_size=64)
     assert net.tau == pytest.approx(0.1) and len(h["alpha"]) == 2
@@ -187,3 +189,48 @@ def test_early_stop_on_skip_dominance():
         net.alpha[:, NB201_OPS.index("skip_connect")] = 5.0  # already collapsed
     h = darts_search(net, data, epochs=5, batch_size=64, early_stop_skips=3)
     assert h["stopped_at"] == 1 and len(h["alpha"]) == 1
+
+
+def test_darts_minus_beta_reaches_zero_at_the_last_step():
+    data = load_dataset("mnist1d", n_samples=300)
+    torch.manual_seed(0)
+    net = NB201SearchNetwork(C=2, N=1, num_classes=10, in_channels=1, rank=1, aux_skip=1.0)
+    seen = []
+    forward = net.forward
+
+    def spy(x):
+        if net.training:
+            seen.append(net.aux_skip)
+        return forward(x)
+
+    net.forward = spy
+    darts_search(net, data, epochs=2, batch_size=64, aux_skip_decay=True)
+    betas = sorted(set(seen), reverse=True)
+    assert betas[0] == 1.0 and betas[-1] == 0.0 and net.aux_skip == 0.0
+    assert all(a > b for a, b in zip(betas, betas[1:]))  # linear, strictly decreasing
+
+
+def test_hessian_eigenvalue_matches_the_full_hessian():
+    from torch.func import functional_call
+
+    torch.manual_seed(0)
+    net = NB201SearchNetwork(C=2, N=1, num_classes=10, in_channels=1, rank=1).eval()
+    x, y = torch.randn(16, 1, 40), torch.randint(0, 10, (16,))
+    params = {n: p.detach() for n, p in net.named_parameters() if n != "alpha"}
+    buffers = dict(net.named_buffers())
+
+    def loss(alpha):
+        logits = functional_call(net, {**params, **buffers, "alpha": alpha}, (x,))
+        return F.cross_entropy(logits, y)
+
+    h = torch.autograd.functional.hessian(loss, net.alpha.detach()).reshape(30, 30)
+    eig = torch.linalg.eigvalsh(h)
+    dominant = float(eig[eig.abs().argmax()])
+    got = hessian_eigenvalue(net, x, y, iters=200)
+    assert got == pytest.approx(dominant, rel=1e-3)
+    net.train()
+    hessian_eigenvalue(net, x, y, iters=2)
+    assert net.training
+    data = load_dataset("mnist1d", n_samples=300)
+    hist = darts_search(net, data, epochs=2, batch_size=64, eigen_every=1)
+    assert sorted(hist["eigenvalue"]) == [1, 2]
