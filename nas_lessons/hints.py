@@ -12,6 +12,47 @@ __all__ = ["HINTS", "hint", "reset_hints"]
 
 #: exercise id -> hints from the idea to near-code
 HINTS: dict[str, tuple[str, ...]] = {
+    "5.1": (
+        "The relaxation replaces 'pick one op' by 'run every op and mix the outputs'.",
+        "Run each candidate op on the same input and weight its output by that op's weight; "
+        "the weights are already a softmax, do not normalise again.",
+        "return sum(w * op(x) for w, op in zip(weights, ops))",
+    ),
+    "5.2": (
+        "The zero op must be impossible to choose, whatever the alphas: mask it so that it is "
+        "below every other op.",
+        "On alpha itself only -inf is low enough (alphas can be negative); after a softmax, "
+        "every weight is positive and 0 would do. Work on a copy, and keep the column indices "
+        "of NB201_OPS.",
+        "a = alpha.clone(); a[:, NB201_OPS.index('none')] = -float('inf'); "
+        "return tuple(NB201_OPS[int(i)] for i in a.argmax(dim=1))",
+    ),
+    "5.3": (
+        "The architecture step sees only the validation loss and moves only alpha; the "
+        "weights, and their gradients, belong to the weight step.",
+        "Compute the gradient of model.loss(x_val, y_val) with respect to "
+        "model.arch_parameters() only — torch.autograd.grad does exactly that — and put it in "
+        "alpha's .grad, replacing (not adding to) what was there.",
+        "grads = torch.autograd.grad(model.loss(x_val, y_val), alphas); for a, g in "
+        "zip(alphas, grads): a.grad = g; arch_optimizer.step()",
+    ),
+    "5.4": (
+        "Gumbel-max: adding Gumbel noise to the logits and taking the argmax samples from the "
+        "softmax; GDAS runs only the sampled op but needs a gradient for every alpha.",
+        "Noise g = -log(-log u); soft sample y = softmax((alpha + g) / tau) per row; the hard "
+        "sample is the one-hot of its argmax. Straight-through: forward the hard value, "
+        "backward the gradient of y.",
+        "y = F.softmax((alpha - torch.log(-torch.log(u))) / tau, dim=-1); idx = y.argmax(-1); "
+        "return F.one_hot(idx, y.shape[-1]).to(y) - y.detach() + y, idx",
+    ),
+    "5.5": (
+        "Each shipped record holds the cell derived without `none` ('cell') and the plain "
+        "argmax cell ('naive'); the benchmark knows how good both are.",
+        "Read the 16 records from nas_lessons/assets/darts_live_seeds.jsonl, look both cells "
+        "up with bench.query(...)['val_acc'] and average the differences.",
+        "np.mean([bench.query(r['cell'])['val_acc'] - bench.query(r['naive'])['val_acc'] "
+        "for r in runs])",
+    ),
     "3.1": (
         "A tournament compares a few random members, not the whole population: the larger "
         "sample_size, the greedier the selection.",

@@ -141,7 +141,9 @@ def test_hints_are_progressive_and_opt_in(capsys):
 GIVEAWAYS = {"04_performance_estimation.ipynb": ("slogdet", "c @ c.T", "len(scored) // eta",
                                                  "p.abs_()", "Model answer"),
              "03_search_strategies.ipynb": ("popleft", "maximum.accumulate", "rng.choices(",
-                                            "argsort(-a[:, 0]", "Model answer")}
+                                            "argsort(-a[:, 0]", "Model answer"),
+             "05_darts.ipynb": ("float(\"inf\")", "F.one_hot", "y.detach()", "autograd.grad(",
+                                "Model answer")}
 
 
 @pytest.mark.parametrize("name", sorted(GIVEAWAYS))
