@@ -1,0 +1,59 @@
+"""The shipped experiment results are what their scripts compute: the rows that depend on no
+floating-point path (pure Python and NumPy lookups) are recomputed here and must match exactly;
+every file has the runs its lesson reads."""
+
+import importlib.util
+import json
+from collections import Counter
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+
+from nas_lessons.benchmark import Benchmark
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _records(name: str) -> list[dict]:
+    return [json.loads(line) for line in files("nas_lessons.assets").joinpath(name).open()]
+
+
+def test_search_comparison_is_complete():
+    counts = Counter((r["part"], r["variant"]) for r in _records("search_comparison.jsonl"))
+    script = _script("search_comparison")
+    for name in script.STRATEGIES:
+        assert counts["strategies", name] >= 30, name
+    for variant in script.CONTROLLER["variants"]:
+        assert counts["controller", variant] >= 10, variant
+    assert sum(n for (part, _), n in counts.items() if part == "ageing") >= 6 * 30
+
+
+@pytest.mark.parametrize("name", ["rs", "re", "ls", "hyperband"])
+def test_search_comparison_rows_reproduce(name):
+    """Random search, evolution, local search and Hyperband are pure Python on the table:
+    their rows reproduce bit for bit on any machine."""
+    script = _script("search_comparison")
+    bench = Benchmark.load()
+    seconds = script.equal_time_budget(bench)
+    for rec in [r for r in _records("search_comparison.jsonl")
+                if r["part"] == "strategies" and r["variant"] == name][:3]:
+        again = script.strategy_run(bench, name, rec["seed"], seconds)
+        for key in ("arch", "evaluations", "unique", "networks", "regret", "curve"):
+            assert again[key] == rec[key], (name, rec["seed"], key)
+
+
+def test_ageing_rows_reproduce():
+    script = _script("search_comparison")
+    bench = Benchmark.load()
+    rec = next(r for r in _records("search_comparison.jsonl")
+               if r["part"] == "ageing" and r["noise_sd"] == 1.0 and not r["ageing"])
+    again = script.ageing_run(bench, rec["ageing"], rec["noise_sd"], rec["seed"])
+    assert again["best_true"] == rec["best_true"] and again["observed"] == rec["observed"]
