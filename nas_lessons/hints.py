@@ -12,6 +12,43 @@ __all__ = ["HINTS", "hint", "reset_hints"]
 
 #: exercise id -> hints from the idea to near-code
 HINTS: dict[str, tuple[str, ...]] = {
+    "2.1": (
+        "A cell outputs zeros when no chain of non-`none` edges leads from node 0 to node 3.",
+        "Walk forward: node 0 is reached; the edges are listed in the order of their target "
+        "node, so one pass suffices — a node is reached if a non-`none` edge comes into it "
+        "from a reached node.",
+        "reached = {0}; for (j, i), op in zip(EDGES, arch): if op != 'none' and i in reached: "
+        "reached.add(j); return 3 in reached",
+    ),
+    "2.2": (
+        "Uniform over *distinct* cells: every unordered pair of distinct inputs must be equally "
+        "likely for each node, and every op on every edge.",
+        "Drawing two different inputs at once with the rng (without replacement) gives every "
+        "unordered pair the same chance; drawing the second input from those after the first "
+        "does not.",
+        "j1, j2 = rng.sample(range(i + 2), 2); cell += [(rng.choice(ops), j1), "
+        "(rng.choice(ops), j2)]",
+    ),
+    "2.3": (
+        "Local search and evolution's mutation move along single-edge changes.",
+        "For each of the 6 edges, and each op other than the current one, copy the tuple with "
+        "that one entry replaced: 6 x 4 = 24 neighbours.",
+        "[arch[:e] + (op,) + arch[e + 1:] for e in range(6) for op in NB201_OPS "
+        "if op != arch[e]]",
+    ),
+    "2.4": (
+        "Two networks share a path encoding when they have the same set of op sequences from "
+        "input to output, however the paths share layers.",
+        "Go through space.unique_archs() (each network once), keep a dict from the encoding's "
+        "bytes to the first arch that had it, and stop at the first repeat.",
+        "code = space.path_encoding(a).tobytes(); if code in seen: return seen[code], a",
+    ),
+    "2.5": (
+        "Count, don't guess twice: the space has 7,005 networks.",
+        "Encode each of space.unique_archs() and count the distinct encodings (NumPy arrays "
+        "are not hashable; their bytes are).",
+        "len({space.path_encoding(a).tobytes() for a in space.unique_archs()})",
+    ),
     "5.1": (
         "The relaxation replaces 'pick one op' by 'run every op and mix the outputs'.",
         "Run each candidate op on the same input and weight its output by that op's weight; "

@@ -4,28 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .core import run_cases
+from .core import check_lab, run_cases
 
 
-def check_space_size(fn: Callable) -> None:
-    """Exercise 2.1: `fn(n_nodes, n_ops)` = number of distinct DARTS cells."""
-    from ..ops import DARTS_OPS
-    from ..spaces import DARTSSpace
+def check_has_path(fn: Callable) -> None:
+    """Exercise 2.1: `fn(arch)` = True if the NB201 cell `arch` (a tuple of 6 ops on the edges
+    1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2) has a path from node 0 to node 3 whose edges are all
+    not `none`; 341 of the 15,625 cells have none."""
+    from ..spaces import NB201Space
 
+    space = NB201Space()
     cases = []
-    for n_nodes, n_ops in [(1, 1), (1, 3), (2, 2), (4, 7), (5, 8)]:
-        want = DARTSSpace(n_nodes, DARTS_OPS[:n_ops]).size()
-        cases.append((f"{n_nodes} node(s), {n_ops} op(s)", lambda n=n_nodes, k=n_ops: fn(n, k),
-                      lambda got, w=want: got == w,
-                      f"expected {want}; node i chooses an unordered pair of distinct inputs "
-                      "among i+2 earlier nodes, and an op for each of the two edges"))
+    for text, want in [
+            ("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|", True),
+            ("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|nor_conv_1x1~1|none~2|", True),
+            ("|nor_conv_3x3~0|+|none~0|avg_pool_3x3~1|+|none~0|none~1|skip_connect~2|", True),
+            ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|none~0|none~1|none~2|", False),
+            ("|none~0|+|none~0|skip_connect~1|+|none~0|nor_conv_3x3~1|nor_conv_3x3~2|", False)]:
+        arch = space.parse(text)
+        cases.append((text, lambda a=arch: bool(fn(a)), lambda got, w=want: got == w,
+                      f"expected {want}: follow non-`none` edges forward from node 0 and ask "
+                      "whether node 3 is reached (a node reached only through `none` is not)"))
+    cases.append(("all 15,625 cells: 341 without a path",
+                  lambda: sum(not fn(a) for a in space.enumerate()), lambda got: got == 341,
+                  "count the cells for which your function returns False; expected 341"))
     run_cases("Exercise 2.1", cases)
 
 
 def check_sample_cell(fn: Callable) -> None:
-    """Exercise 2.2: `fn(n_nodes, ops, rng)` samples a valid DARTS cell (distinct inputs,
-    earlier nodes only), covering the whole space."""
+    """Exercise 2.2: `fn(n_nodes, ops, rng)` = a DARTS cell drawn uniformly from the distinct
+    cells of the space (node i: two distinct inputs among 0..i+1, an op for each edge), using
+    only `rng`. Either order of a node's two pairs is accepted (the cell is compared in its
+    normal form)."""
     import random
+    from collections import Counter
+
+    from scipy.stats import chisquare
 
     from ..spaces import DARTSSpace
 
@@ -36,22 +50,37 @@ def check_sample_cell(fn: Callable) -> None:
             space.validate(fn(n_nodes, list(ops), rng))
         return True
 
-    def covers(n_nodes, ops):
+    def uniformity(n_nodes, ops, per_cell=60):
         space = DARTSSpace(n_nodes, ops)
         rng = random.Random(1)
-        seen = {space.normalize(fn(n_nodes, list(ops), rng)) for _ in range(40 * space.size())}
-        return len(seen), space.size()
+        counts = Counter(space.normalize(fn(n_nodes, list(ops), rng))
+                         for _ in range(per_cell * space.size()))
+        observed = [counts.get(c, 0) for c in space.enumerate()]
+        return len(counts), space.size(), float(chisquare(observed).pvalue)
+
+    def global_random_untouched() -> bool:
+        saved = random.getstate()
+        try:
+            random.seed(5)
+            fn(3, ["skip_connect", "max_pool_3x3"], random.Random(0))
+            return random.random() == random.Random(5).random()
+        finally:
+            random.setstate(saved)
 
     cases = [
         ("300 samples of a 4-node cell are valid", lambda: valid_many(4, ["skip_connect",
                                                                           "sep_conv_3x3"]),
-         lambda got: got is True, "each node i picks 2 *distinct* inputs from 0..i+1"),
+         lambda got: got is True, "each node i reads 2 *distinct* inputs from 0..i+1"),
         ("1 node, 1 op: the only cell", lambda: valid_many(1, ["skip_connect"]),
          lambda got: got is True, "with one node the inputs must be 0 and 1"),
-        ("every cell of a 2-node, 2-op space appears", lambda: covers(2, ["skip_connect",
-                                                                         "max_pool_3x3"]),
-         lambda got: got[0] == got[1],
-         "sample inputs with random.sample(range(i + 2), 2) and ops with rng.choice"),
+        ("a 3-node, 2-op space: every cell, uniformly (chi-square p > 0.001)",
+         lambda: uniformity(3, ["skip_connect", "max_pool_3x3"]),
+         lambda got: got[0] == got[1] and got[2] > 1e-3,
+         "every unordered pair of distinct inputs must be equally likely, and every op on "
+         "every edge"),
+        ("uses only the rng it is given (the global random module untouched)",
+         global_random_untouched, lambda got: got is True,
+         "draw with rng's methods, not with the random module's functions"),
     ]
     run_cases("Exercise 2.2", cases)
 
@@ -67,6 +96,40 @@ def check_neighbours(fn: Callable) -> None:
         want = sorted(space.neighbours(a))
         cases.append((f"neighbours of {space.format(a)}",
                       lambda a=a: sorted(fn(a)), lambda got, w=want: got == w,
-                      "change exactly one of the 6 edges to each of the 4 other ops: 24 "
-                      "tuples, none equal to the input"))
+                      "every arch that differs from the input on exactly one edge, each once"))
     run_cases("Exercise 2.3", cases)
+
+
+def check_path_collision(fn: Callable) -> None:
+    """Exercise 2.4: `fn()` = two NB201 archs that build *different* networks
+    (`NB201Space.unique_key` differs) but have the *same* path encoding
+    (`NB201Space.path_encoding`)."""
+    import numpy as np
+
+    from ..spaces import NB201Space
+
+    space = NB201Space()
+
+    def run():
+        a, b = fn()
+        a, b = space.to_arch(a), space.to_arch(b)
+        return {"same_code": bool(np.array_equal(space.path_encoding(a),
+                                                 space.path_encoding(b))),
+                "different_networks": space.unique_key(a) != space.unique_key(b)}
+
+    cases = [("the two archs have the same path encoding", run,
+              lambda got: got["same_code"], "compare space.path_encoding of the two"),
+             ("and build different networks", run, lambda got: got["different_networks"],
+              "isomorphic cells (same unique_key) share their code for a good reason; find "
+              "two that are different networks")]
+    run_cases("Exercise 2.4", cases)
+
+
+def check_path_codes(prediction, answer) -> None:
+    """Exercise 2.5 (lab): the number of distinct path encodings among the 7,005 networks."""
+    from ..spaces import NB201Space
+
+    space = NB201Space()
+    measured = len({space.path_encoding(a).tobytes() for a in space.unique_archs()})
+    check_lab("2.5", prediction=prediction, answer=answer, measured=float(measured),
+              tolerance=0.5, what="the number of distinct path encodings")
