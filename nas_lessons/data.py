@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,8 @@ import torch
 
 __all__ = [
     "Dataset",
+    "permute_positions",
+    "mnist1d_templates",
     "TabularTask",
     "TensorLoader",
     "load_dataset",
@@ -155,6 +157,12 @@ def _mnist1d_raw(n_samples: int) -> dict:
         _random.setstate(state[1])
 
 
+def mnist1d_templates() -> dict:
+    """The ten hand-drawn class templates MNIST-1D is generated from (Greydanus & Kobak, 2024):
+    `x` (10 classes x 12 points), their positions `t` and labels `y`."""
+    return _mnist1d_raw(5000)["templates"]
+
+
 def _mnist1d(seed: int, n_samples: int, val_fraction: float) -> Dataset:
     if not isinstance(n_samples, int) or n_samples < 100:
         raise ValueError(f"n_samples must be an int >= 100, got {n_samples!r}")
@@ -243,6 +251,27 @@ def _cifar10(seed: int, val_fraction: float, root: str | Path, download: bool) -
     xtr, ytr, xva, yva = _split(x, y, val_fraction, seed)
     return _as_dataset("cifar10", norm(xtr), ytr, norm(xva), yva, norm(xte), yte,
                        CIFAR10_CLASSES)
+
+
+def permute_positions(data: Dataset, *, seed: int) -> Dataset:
+    """The same data with the positions of every signal (or pixel) shuffled by one fixed
+    random permutation, the same for every example of every split: the spatial-shuffle
+    control of Zhang et al. (ICLR 2017) that Greydanus & Kobak (2024) apply to MNIST-1D. A
+    model without a notion of position (a linear layer, an MLP) is unaffected in principle;
+    a CNN, whose local shared filters assume neighbouring positions belong together, is not."""
+    if data.rank < 1:
+        raise ValueError(f"{data.name} has no spatial axes to permute (input shape "
+                         f"{data.input_shape}); use a signal or image dataset")
+    spatial = data.input_shape[1:]
+    n = int(np.prod(spatial))
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+
+    def shuffled(x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(*x.shape[:2], n)[..., perm].reshape(x.shape)
+
+    return replace(data, name=f"{data.name} (positions permuted)",
+                   x_train=shuffled(data.x_train), x_val=shuffled(data.x_val),
+                   x_test=shuffled(data.x_test))
 
 
 def load_dataset(

@@ -12,6 +12,37 @@ __all__ = ["HINTS", "hint", "reset_hints"]
 
 #: exercise id -> hints from the idea to near-code
 HINTS: dict[str, tuple[str, ...]] = {
+    "0.1": (
+        "A model's size is the number of numbers the optimizer can change.",
+        "Go through model.parameters(); count the entries (numel) of those that require a "
+        "gradient. Buffers such as BatchNorm's running statistics are not parameters.",
+        "sum(p.numel() for p in model.parameters() if p.requires_grad)",
+    ),
+    "0.2": (
+        "Every output value of a convolution is one dot product between the kernel and a "
+        "window of the input; count the dot products and their length.",
+        "Output length = floor((length + 2 * padding - kernel) / stride) + 1. Each of the "
+        "c_out x output-length values sums (c_in / groups) x kernel products: one multiply-add "
+        "each, which FlopCounterMode counts as 2 FLOPs.",
+        "out = (length + 2 * padding - kernel) // stride + 1; "
+        "return 2 * (c_in // groups) * c_out * kernel * out",
+    ),
+    "0.3": (
+        "Only the positions move: every example and every channel gets the same reordering.",
+        "Flatten the spatial axes into one (shape examples x channels x positions), index that "
+        "last axis with perm, and reshape back. Indexing makes a new tensor; do not write into "
+        "x.",
+        "return x.flatten(2)[..., perm].reshape(x.shape)",
+    ),
+    "0.4": (
+        "Run the lesson's control yourself, with the lab's settings.",
+        "Train make_baseline('cnn', ...) for 10 epochs (Adam, lr 1e-2, batch 128, seed 0, "
+        "seed_everything(0) before each run) on the data and on permute_positions(data, "
+        "seed=0); subtract the two test accuracies.",
+        "acc = [train(make_baseline('cnn', d.input_shape, 10), d, epochs=10, lr=1e-2, "
+        "optimizer='adam', weight_decay=0.0, batch_size=128, seed=0).test_acc for d in (data, "
+        "shuffled)] — with seed_everything(0) before each",
+    ),
     "2.1": (
         "A cell outputs zeros when no chain of non-`none` edges leads from node 0 to node 3.",
         "Walk forward: node 0 is reached; the edges are listed in the order of their target "

@@ -88,3 +88,22 @@ def test_task_family_varied_and_seeded():
     assert len({t.X.shape[1] for t in a}) > 3 and len({len(np.unique(t.y)) for t in a}) > 1
     with pytest.raises(ValueError, match="n_tasks"):
         make_task_family(0)
+
+
+def test_permute_positions_is_one_fixed_permutation_for_every_split():
+    import torch
+
+    from nas_lessons.data import load_dataset, permute_positions
+
+    data = load_dataset("digits")
+    sh = permute_positions(data, seed=3)
+    flat, flat_sh = data.x_train.flatten(1), sh.x_train.flatten(1)
+    assert sorted(flat_sh[0].tolist()) == sorted(flat[0].tolist())  # the same values, moved
+    order = torch.randperm(64, generator=torch.Generator().manual_seed(3))
+    for split in ("train", "val", "test"):
+        x, y = getattr(data, f"x_{split}"), getattr(sh, f"x_{split}")
+        assert torch.equal(y.flatten(1), x.flatten(1)[:, order])
+    assert torch.equal(sh.y_train, data.y_train) and not torch.equal(sh.x_train, data.x_train)
+    assert torch.equal(permute_positions(data, seed=3).x_val, sh.x_val)
+    with pytest.raises(ValueError, match="no spatial axes"):
+        permute_positions(load_dataset("digits_flat"), seed=0)

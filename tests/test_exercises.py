@@ -142,6 +142,8 @@ GIVEAWAYS = {"04_performance_estimation.ipynb": ("slogdet", "c @ c.T", "len(scor
                                                  "p.abs_()", "Model answer"),
              "03_search_strategies.ipynb": ("popleft", "maximum.accumulate", "rng.choices(",
                                             "argsort(-a[:, 0]", "Model answer"),
+             "00_welcome.ipynb": ("p.requires_grad)", "// stride + 1", "flatten(2)[..., perm]",
+                                  "acc[0] - acc[1]", "Model answer"),
              "02_search_spaces.ipynb": ("reached.add", "rng.sample(range", "tobytes()",
                                         "arch[:e] + (op,)", "Model answer"),
              "05_darts.ipynb": ("float(\"inf\")", "F.one_hot", "y.detach()", "autograd.grad(",

@@ -9,7 +9,12 @@ One module per lesson's exercise (`lesson03.py`, ...); `core.py` holds what they
 """
 
 from .core import CheckFailed, check_lab, run_cases
-from .lesson00 import check_count_params
+from .lesson00 import (
+    check_conv_flops,
+    check_count_params,
+    check_shuffle_lab,
+    check_shuffle_positions,
+)
 from .lesson01 import check_best_so_far, check_class_entropy, check_leak_free_cv
 from .lesson02 import (
     check_has_path,
@@ -36,7 +41,8 @@ from .lesson05 import (
 from .lesson06 import check_hypervolume, check_lut_predict, check_pareto_2d
 from .lesson08 import check_conditional_space, check_pruned_objective
 
-__all__ = ["CheckFailed", "run_cases", "check_count_params", "check_has_path",
+__all__ = ["CheckFailed", "run_cases", "check_count_params", "check_conv_flops",
+           "check_shuffle_positions", "check_shuffle_lab", "check_has_path",
            "check_path_collision", "check_path_codes",
            "check_sample_cell", "check_neighbours", "check_leak_free_cv",
            "check_class_entropy", "check_best_so_far", "check_conditional_space",
