@@ -43,6 +43,46 @@ HINTS: dict[str, tuple[str, ...]] = {
         "optimizer='adam', weight_decay=0.0, batch_size=128, seed=0).test_acc for d in (data, "
         "shuffled)] — with seed_everything(0) before each",
     ),
+    "1.1": (
+        "Cross-validation must treat every preprocessing step as part of the model: whatever "
+        "is learnt from data (a mean, a feature ranking) may only be learnt from the training "
+        "part of each fold.",
+        "Chain the three steps in one sklearn Pipeline and give the pipeline to "
+        "cross_val_score with the StratifiedKFold the instructions name; cross_val_score "
+        "refits the whole pipeline on each training part.",
+        "pipe = Pipeline([('scaler', StandardScaler()), ('features', SelectKBest(f_classif, "
+        "k=k)), ('model', LogisticRegression(max_iter=500))]); cv = StratifiedKFold(folds, "
+        "shuffle=True, random_state=seed); return 100 * mean(cross_val_score(pipe, X, y, cv=cv))",
+    ),
+    "1.2": (
+        "Write the improvement as I = max(f - best - xi, 0) with f Gaussian, and integrate: "
+        "the part of the Gaussian above best + xi contributes, the rest contributes 0.",
+        "With gain = mu - best - xi and z = gain / sigma the integral is gain * Phi(z) + "
+        "sigma * phi(z) (Phi, phi: the standard normal cdf and pdf, scipy.stats.norm). Handle "
+        "sigma = 0 separately: divide only where sigma > 0.",
+        "z = np.divide(gain, sigma, out=np.zeros_like(gain), where=sigma > 0); "
+        "np.where(sigma > 0, gain * norm.cdf(z) + sigma * norm.pdf(z), np.maximum(gain, 0))",
+    ),
+    "1.3": (
+        "Three steps: decide which trials are good, estimate where the good and the bad trials "
+        "lie, prefer candidates where good trials are dense relative to bad ones.",
+        "Sort the trials by y, largest first (a stable sort keeps ties in trial order); the "
+        "first ceil(gamma * n) are good. gaussian_kde(points) returns a density you can call "
+        "on the candidates.",
+        "good = zeros(n, bool); good[argsort(-y, kind='stable')[:ceil(gamma * n)]] = True; "
+        "ratio = gaussian_kde(x[good])(candidates) / gaussian_kde(x[~good])(candidates); "
+        "return candidates[argmax(ratio)]",
+    ),
+    "1.4": (
+        "The leaky version does the feature selection once, before the cross-validation, "
+        "instead of inside each fold.",
+        "Fit SelectKBest(f_classif, k) on all of X, y and keep the transformed columns; then "
+        "cross-validate a pipeline of StandardScaler and LogisticRegression(max_iter=500) on "
+        "those columns with the same StratifiedKFold. Subtract the leak-free estimate of 1.1.",
+        "Xk = SelectKBest(f_classif, k=k).fit_transform(X, y); "
+        "cross_val_score(Pipeline([...scaler, model]), Xk, y, cv=StratifiedKFold(folds, "
+        "shuffle=True, random_state=seed))",
+    ),
     "2.1": (
         "A cell outputs zeros when no chain of non-`none` edges leads from node 0 to node 3.",
         "Walk forward: node 0 is reached; the edges are listed in the order of their target "

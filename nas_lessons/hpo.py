@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["cv_accuracy", "SVM_SPACE", "svm_objective", "SAMPLERS", "make_sampler",
            "run_study", "best_so_far", "suggest_cnn", "cnn_objective", "cnn_size_objective",
-           "digits_svm_worker"]
+           "matched_channels", "search_vs_manual", "digits_svm_worker"]
 
 
 def cv_accuracy(model, X, y, *, folds: int = 3, seed: int = 0) -> float:
@@ -117,6 +117,7 @@ def cnn_objective(data, *, epochs: int = 8, seed: int = 0, prune: bool = True,
     `trial.user_attrs` records 'epochs_run' (the compute actually spent) and 'test_acc'
     (only for the final report; never used for selection)."""
     import optuna
+    import torch
 
     from .models import make_cnn
     from .training import train
@@ -125,7 +126,7 @@ def cnn_objective(data, *, epochs: int = 8, seed: int = 0, prune: bool = True,
     def objective(trial) -> float:
         arch = suggest_cnn(trial)
         rate = lr if lr is not None else trial.suggest_float("lr", 1e-3, 1e-1, log=True)
-        seed_everything(seed)
+        seed_everything(seed, threads=torch.get_num_threads())
         model = make_cnn(data.input_shape, data.num_classes, **arch)
 
         def report(epoch, hist):
@@ -146,13 +147,15 @@ def cnn_size_objective(data, *, max_params: int, epochs: int = 4, seed: int = 0)
     """Two-objective Optuna objective: (validation accuracy, parameter count) of a CNN
     (`make_cnn` over channels x kernel x depth, Adam 1e-2), with the hard limit
     params <= max_params reported through `trial.set_constraint` (feasible when <= 0)."""
+    import torch
+
     from .hardware import count_params
     from .models import make_cnn
     from .training import train
     from .utils import seed_everything
 
     def objective(trial) -> tuple[float, int]:
-        seed_everything(seed)
+        seed_everything(seed, threads=torch.get_num_threads())
         model = make_cnn(data.input_shape, data.num_classes, **suggest_cnn(trial))
         n_params = count_params(model)
         trial.set_constraint("max_params", n_params - max_params)
@@ -161,6 +164,62 @@ def cnn_size_objective(data, *, max_params: int, epochs: int = 4, seed: int = 0)
         return hist.val_acc[-1], n_params
 
     return objective
+
+
+def matched_channels(n_params: int, input_shape: tuple[int, ...], num_classes: int) -> int:
+    """The width of the hand-designed CNN (`models.make_baseline("cnn")`) whose parameter
+    count is closest to `n_params` — a capacity-matched manual baseline."""
+    from .hardware import count_params
+    from .models import make_baseline
+
+    return min(range(4, 257), key=lambda c: abs(count_params(
+        make_baseline("cnn", input_shape, num_classes, channels=c)) - n_params))
+
+
+def search_vs_manual(data, *, trials: int, epochs: int, seed: int = 0,
+                     manual_runs: int | None = None, lr: float = 1e-2) -> dict:
+    """Architecture search against a fair manual baseline (lesson 01, level 3).
+
+    Random search draws `trials` CNNs of `suggest_cnn` (Optuna's `RandomSampler(seed)`), each
+    trained for `epochs` with Adam(`lr`) and training seed `seed`, and keeps the best on
+    validation. The manual baseline is the hand-designed CNN widened to the winner's
+    parameter count (`matched_channels`), trained `manual_runs` times (default `trials`:
+    equal trials) with seeds 1000*seed + k and also kept best on validation. Test accuracy is
+    only reported. Returns 'search' and 'manual' (one dict per training: arch, val, test,
+    params, flops) and 'search_best', 'manual_best'."""
+    import optuna
+    import torch
+
+    from .hardware import count_flops, count_params
+    from .models import make_baseline, make_cnn
+    from .training import train
+    from .utils import seed_everything
+
+    runs = trials if manual_runs is None else manual_runs
+    if trials < 1 or runs < 1:
+        raise ValueError(f"trials and manual_runs must be >= 1, got {trials} and {runs}")
+    shape, k = data.input_shape, data.num_classes
+
+    def size(model) -> dict:
+        return {"params": count_params(model), "flops": count_flops(model, shape)}
+
+    study = run_study(cnn_objective(data, epochs=epochs, seed=seed, prune=False, lr=lr),
+                      optuna.samplers.RandomSampler(seed=seed), trials)
+    search = [{"arch": t.params, "val": t.value, "test": t.user_attrs["test_acc"],
+               **size(make_cnn(shape, k, **t.params))} for t in study.trials]
+    best = max(search, key=lambda r: r["val"])
+    channels = matched_channels(best["params"], shape, k)
+    manual = []
+    for r in range(runs):
+        train_seed = 1000 * seed + r
+        seed_everything(train_seed, threads=torch.get_num_threads())
+        model = make_baseline("cnn", shape, k, channels=channels)
+        hist = train(model, data, epochs=epochs, lr=lr, optimizer="adam", weight_decay=0.0,
+                     batch_size=128, seed=train_seed)
+        manual.append({"arch": {"channels": channels}, "seed": train_seed,
+                       "val": hist.val_acc[-1], "test": hist.test_acc, **size(model)})
+    return {"search": search, "manual": manual, "search_best": best,
+            "manual_best": max(manual, key=lambda r: r["val"])}
 
 
 def digits_svm_worker(*, storage: str, study_name: str, n_trials: int, seed: int = 0) -> int:

@@ -57,3 +57,44 @@ def test_ageing_rows_reproduce():
                if r["part"] == "ageing" and r["noise_sd"] == 1.0 and not r["ageing"])
     again = script.ageing_run(bench, rec["ageing"], rec["noise_sd"], rec["seed"])
     assert again["best_true"] == rec["best_true"] and again["observed"] == rec["observed"]
+
+
+def test_automl_levels_is_complete():
+    script = _script("automl_levels")
+    rows = _records("automl_levels.jsonl")
+    for part, n in script.SEEDS.items():
+        assert sorted(r["seed"] for r in rows if r["part"] == part) == list(range(n)), part
+    assert all((r["trials"], r["epochs"]) == (script.NAS["trials"], script.NAS["epochs"])
+               for r in rows if r["part"] == "nas")
+    assert all((r["trials"], r["n_train"]) == (script.CASH["trials"], script.CASH["n_train"])
+               for r in rows if r["part"] == "cash")
+
+
+def test_automl_levels_cash_row_reproduces():
+    """Level 4's seed 0 again: the same configuration chosen, the same test accuracy (up to
+    one test image, for another CPU's floating point)."""
+    script = _script("automl_levels")
+    rec = next(r for r in _records("automl_levels.jsonl") if r["part"] == "cash"
+               and r["seed"] == 0)
+    again = script.cash_row(0)
+    assert again["configs"] == rec["configs"] and again["defaults"] == rec["defaults"]
+    for key in ("cash_cv", "cash_test", "default_cv", "default_test"):
+        assert abs(again[key] - rec[key]) < 0.3, key
+
+
+def test_automl_levels_manual_training_reproduces():
+    """One of level 3's stored trainings again (the widened manual CNN, seed 0, 1 thread)."""
+    from nas_lessons.data import load_dataset
+    from nas_lessons.models import make_baseline
+    from nas_lessons.training import train
+    from nas_lessons.utils import seed_everything
+
+    rec = next(r for r in _records("automl_levels.jsonl") if r["part"] == "nas"
+               and r["seed"] == 0)
+    first = rec["manual"][0]
+    data = load_dataset("mnist1d", seed=0)
+    seed_everything(first["seed"], threads=1)
+    model = make_baseline("cnn", data.input_shape, 10, channels=first["arch"]["channels"])
+    h = train(model, data, epochs=rec["epochs"], lr=1e-2, optimizer="adam", weight_decay=0.0,
+              batch_size=128, seed=first["seed"])
+    assert abs(h.val_acc[-1] - first["val"]) < 2.0 and abs(h.test_acc - first["test"]) < 2.0

@@ -138,7 +138,10 @@ def test_hints_are_progressive_and_opt_in(capsys):
     reset_hints()
 
 
-GIVEAWAYS = {"04_performance_estimation.ipynb": ("slogdet", "c @ c.T", "len(scored) // eta",
+GIVEAWAYS = {"01_automl_levels.ipynb": ("cross_val_score(pipe", "norm.cdf(z)",
+                                         "gaussian_kde(x[good])", "fit_transform(X, y)",
+                                         "Model answer"),
+             "04_performance_estimation.ipynb": ("slogdet", "c @ c.T", "len(scored) // eta",
                                                  "p.abs_()", "Model answer"),
              "03_search_strategies.ipynb": ("popleft", "maximum.accumulate", "rng.choices(",
                                             "argsort(-a[:, 0]", "Model answer"),

@@ -94,3 +94,57 @@ def test_cnn_size_objective_sets_constraint():
     for t in study.trials:
         key = next(k for k in t.system_attrs if "constraint" in k)
         assert (t.system_attrs[key] <= 0) == (t.values[1] <= 2000)
+
+
+def test_metalearning_mlp_is_not_crippled_by_early_stopping():
+    """The MLP trains without early stopping (which would hold out ~10 iris flowers)."""
+    mlp = metalearning.make_algorithm("mlp")[-1]
+    assert not mlp.early_stopping and mlp.max_iter == 500
+    d = load_dataset("iris")
+    X, y = d.x_train.numpy(), d.y_train.numpy()
+    assert hpo.cv_accuracy(metalearning.make_algorithm("mlp"), X, y, folds=3) > 85
+
+
+def test_matched_channels_matches_the_parameter_count():
+    from nas_lessons.hardware import count_params
+    from nas_lessons.models import make_baseline
+
+    for target in (7_690, 39_882, 60_554):
+        c = hpo.matched_channels(target, (1, 40), 10)
+        got = count_params(make_baseline("cnn", (1, 40), 10, channels=c))
+        for other in (c - 1, c + 1):
+            alt = count_params(make_baseline("cnn", (1, 40), 10, channels=other))
+            assert abs(got - target) <= abs(alt - target)
+    assert hpo.matched_channels(7_690, (1, 40), 10) == 32  # the lesson's CNN itself
+
+
+def test_search_vs_manual_small_run():
+    data = load_dataset("mnist1d", seed=0)
+    r = hpo.search_vs_manual(data, trials=2, epochs=1, seed=3, manual_runs=2)
+    assert len(r["search"]) == 2 and len(r["manual"]) == 2
+    assert r["search_best"]["val"] == max(x["val"] for x in r["search"])
+    assert r["manual_best"]["val"] == max(x["val"] for x in r["manual"])
+    assert [m["seed"] for m in r["manual"]] == [3000, 3001]
+    c = r["manual"][0]["arch"]["channels"]
+    assert c == hpo.matched_channels(r["search_best"]["params"], data.input_shape, 10)
+    assert all(x["flops"] > 0 and x["params"] > 0 for x in r["search"] + r["manual"])
+    with pytest.raises(ValueError, match="manual_runs must be >= 1"):
+        hpo.search_vs_manual(data, trials=1, epochs=1, manual_runs=0)
+
+
+def test_cash_vs_best_default_is_deterministic_and_validates():
+    d = load_dataset("digits_flat")
+    args = (d.x_train.numpy(), d.y_train.numpy(), d.x_test.numpy(), d.y_test.numpy())
+    kw = dict(n_train=150, seeds=[0, 1], n_trials=4, algorithms=("knn", "svm"))
+    a, b = cash.cash_vs_best_default(*args, **kw), cash.cash_vs_best_default(*args, **kw)
+    for key in ("cash_cv", "cash_test", "default_cv", "default_test"):
+        assert a[key].shape == (2,) and np.array_equal(a[key], b[key])
+    assert set(a["defaults"]) <= {"knn", "svm"} and a["configs"] == b["configs"]
+    # the best default is the CV argmax: its CV score is the best of the candidates
+    for s, seed in enumerate([0, 1]):
+        idx = np.random.default_rng(seed).permutation(len(args[1]))[:150]
+        cvs = [hpo.cv_accuracy(metalearning.make_algorithm(x, seed=seed), args[0][idx],
+                               args[1][idx], folds=3, seed=seed) for x in ("knn", "svm")]
+        assert a["default_cv"][s] == max(cvs)
+    with pytest.raises(ValueError, match="n_train"):
+        cash.cash_vs_best_default(*args, n_train=5, seeds=[0], n_trials=1)

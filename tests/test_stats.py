@@ -52,3 +52,23 @@ def test_holm_adjusts_step_down_and_keeps_order():
     for bad in ([], [0.1, 1.2], [float("nan")], [[0.1]]):
         with pytest.raises(ValueError, match="p-values"):
             holm(bad)
+
+
+def test_paired_difference():
+    from nas_lessons.stats import paired_difference
+
+    r = paired_difference([1, 2, 3, 4, 5], [0, 0, 0, 0, 0])
+    assert r["n"] == 5 and r["mean"] == 3
+    # t interval: mean +- t_{0.975, 4} * sd / sqrt(n) = 3 +- 2.776 * 1.581 / 2.236
+    assert r["ci"] == pytest.approx((3 - 1.9632, 3 + 1.9632), abs=1e-3)
+    assert r["p"] == pytest.approx(0.0625)  # five seeds: the smallest two-sided Wilcoxon p
+    assert paired_difference([1, 2], [1, 2])["p"] == 1.0
+    rng = np.random.default_rng(0)
+    covered = 0
+    for _ in range(400):  # the interval covers the true mean difference ~95% of the time
+        a = rng.normal(1.0, 1.0, 8)
+        covered += paired_difference(a, np.zeros(8))["ci"][0] < 1.0 < paired_difference(
+            a, np.zeros(8))["ci"][1]
+    assert 0.91 < covered / 400 < 0.99
+    with pytest.raises(ValueError, match="same length"):
+        paired_difference([1, 2, 3], [1, 2])

@@ -15,7 +15,12 @@ from .lesson00 import (
     check_shuffle_lab,
     check_shuffle_positions,
 )
-from .lesson01 import check_best_so_far, check_class_entropy, check_leak_free_cv
+from .lesson01 import (
+    check_expected_improvement,
+    check_leak_free_cv,
+    check_leakage_lab,
+    check_tpe_next,
+)
 from .lesson02 import (
     check_has_path,
     check_neighbours,
@@ -45,7 +50,8 @@ __all__ = ["CheckFailed", "run_cases", "check_count_params", "check_conv_flops",
            "check_shuffle_positions", "check_shuffle_lab", "check_has_path",
            "check_path_collision", "check_path_codes",
            "check_sample_cell", "check_neighbours", "check_leak_free_cv",
-           "check_class_entropy", "check_best_so_far", "check_conditional_space",
+           "check_expected_improvement", "check_tpe_next", "check_leakage_lab",
+           "check_conditional_space",
            "check_pruned_objective", "check_tournament", "check_ageing_step",
            "check_reinforce_loss", "check_holm", "check_winners_curse",
            "check_mixed_op", "check_derive_edges", "check_first_order_step",
