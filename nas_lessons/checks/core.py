@@ -35,6 +35,25 @@ def run_cases(exercise: str, cases: list[Case]) -> None:
     print(f"{exercise}: all {len(cases)} cases passed.")
 
 
+def global_random_case(call: Callable[[], object], *, hint: str) -> Case:
+    """The case "uses only the rng it is given": seed the global `random` module, run
+    `call()`, and require that the global stream is where the seed left it (the student's
+    code drew nothing from it). The caller's global state is restored afterwards."""
+    import random
+
+    def untouched() -> bool:
+        saved = random.getstate()
+        try:
+            random.seed(12345)
+            call()
+            return random.random() == random.Random(12345).random()
+        finally:
+            random.setstate(saved)
+
+    return ("uses only the rng it is given (the global random module untouched)", untouched,
+            lambda got: got is True, hint)
+
+
 def check_lab(exercise: str, *, prediction, answer, measured: float, tolerance: float,
               what: str = "the measured value") -> None:
     """A lab: the student wrote down `prediction` before running the experiment, then read

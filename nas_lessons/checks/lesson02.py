@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .core import check_lab, run_cases
+from .core import check_lab, global_random_case, run_cases
 
 
 def check_has_path(fn: Callable) -> None:
@@ -58,15 +58,6 @@ def check_sample_cell(fn: Callable) -> None:
         observed = [counts.get(c, 0) for c in space.enumerate()]
         return len(counts), space.size(), float(chisquare(observed).pvalue)
 
-    def global_random_untouched() -> bool:
-        saved = random.getstate()
-        try:
-            random.seed(5)
-            fn(3, ["skip_connect", "max_pool_3x3"], random.Random(0))
-            return random.random() == random.Random(5).random()
-        finally:
-            random.setstate(saved)
-
     cases = [
         ("300 samples of a 4-node cell are valid", lambda: valid_many(4, ["skip_connect",
                                                                           "sep_conv_3x3"]),
@@ -78,9 +69,9 @@ def check_sample_cell(fn: Callable) -> None:
          lambda got: got[0] == got[1] and got[2] > 1e-3,
          "every unordered pair of distinct inputs must be equally likely, and every op on "
          "every edge"),
-        ("uses only the rng it is given (the global random module untouched)",
-         global_random_untouched, lambda got: got is True,
-         "draw with rng's methods, not with the random module's functions"),
+        global_random_case(lambda: fn(3, ["skip_connect", "max_pool_3x3"], random.Random(0)),
+                           hint="draw with rng's methods, not with the random module's "
+                                "functions"),
     ]
     run_cases("Exercise 2.2", cases)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .core import check_lab, run_cases
+from .core import check_lab, global_random_case, run_cases
 
 
 def check_tournament(fn: Callable) -> None:
@@ -35,18 +35,9 @@ def check_tournament(fn: Callable) -> None:
                       "return the arch of the one with the highest score"))
     population = [(space.sample(i), float(i)) for i in range(6)]
 
-    def global_random_untouched() -> bool:
-        saved = random.getstate()
-        try:
-            random.seed(123)
-            fn(list(population), 3, random.Random(0))
-            return random.random() == random.Random(123).random()
-        finally:
-            random.setstate(saved)
-
-    cases.append(("uses only the rng it is given (the global random module untouched)",
-                  global_random_untouched, lambda got: got is True,
-                  "draw with rng.sample / rng.choices, not random.sample"))
+    cases.append(global_random_case(lambda: fn(list(population), 3, random.Random(0)),
+                                    hint="draw with rng.sample / rng.choices, not "
+                                         "random.sample"))
     run_cases("Exercise 3.1", cases)
 
 
@@ -113,18 +104,9 @@ def check_ageing_step(fn: Callable) -> None:
                       "once, append (child, score) at the young end, then remove the OLDEST "
                       "(left end) while the population is too large — never the worst"))
 
-    def global_random_untouched() -> bool:
-        saved = random.getstate()
-        try:
-            random.seed(7)
-            run(best_first, 3, 5, 0)
-            return random.random() == random.Random(7).random()
-        finally:
-            random.setstate(saved)
-
-    cases.append(("uses only the rng it is given (the global random module untouched)",
-                  global_random_untouched, lambda got: got is True,
-                  "pass rng to the draws and to mutate; do not call random.* directly"))
+    cases.append(global_random_case(lambda: run(best_first, 3, 5, 0),
+                                    hint="pass rng to the draws and to mutate; do not call "
+                                         "random.* directly"))
     run_cases("Exercise 3.2", cases)
 
 
