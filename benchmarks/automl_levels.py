@@ -24,7 +24,7 @@ from nas_lessons.utils import seed_everything
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "nas_lessons" / "assets" / "automl_levels.jsonl"
 #: the settings lesson 01 uses by default (its parameters cell)
-NAS = {"trials": 8, "epochs": 15}
+NAS = {"trials": 8, "epochs": 10}
 CASH = {"trials": 40, "n_train": 600}
 SEEDS = {"nas": 5, "cash": 10}
 
