@@ -1,0 +1,174 @@
+"""Once-for-All: the elastic supernet, its subnets and progressive shrinking."""
+
+import random
+from dataclasses import replace
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nas_lessons.data import load_dataset
+from nas_lessons.ofa import (
+    ElasticDepthwiseConv,
+    ElasticMBConv,
+    ElasticSpace,
+    OFANetwork,
+    SubnetConfig,
+    progressive_shrinking,
+    shrinking_phases,
+)
+
+
+def _perturbed(shape, seed=0, **kw) -> OFANetwork:
+    """A supernet whose BN statistics and kernel matrices are no longer at their
+    initial values, so that exactness tests cannot pass by accident."""
+    torch.manual_seed(seed)
+    net = OFANetwork(shape, 10, **kw)
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if "matrices" in name:
+                p.add_(0.1 * torch.randn_like(p))
+    net.train()
+    rng = random.Random(seed)
+    for _ in range(3):
+        net(torch.randn(32, *shape), net.space.sample(rng))
+    return net.eval()
+
+
+NETS = {1: _perturbed((1, 40)), 2: _perturbed((1, 8, 8), seed=1)}
+
+
+def test_space_size_and_extremes():
+    space = ElasticSpace()
+    per_stage = 9**2 + 9**3 + 9**4  # (3 kernels x 3 expands)^depth, depth 2..4
+    assert space.size() == per_stage**3 == 400_478_525_811
+    assert space.max_config().depths == (4, 4, 4) and set(space.max_config().kernels) == {7}
+    assert space.min_config().depths == (2, 2, 2) and set(space.min_config().expands) == {3}
+    assert "400,478,525,811 subnets" in repr(space)
+
+
+def test_space_counts_every_subnet_of_a_tiny_space():
+    """`size` is the number of different networks: enumerate a tiny space's samples."""
+    space = ElasticSpace(n_stages=1, kernels=(3, 5), expands=(1,), depths=(1, 2))
+    rng = random.Random(0)
+    keys = {space.sample(rng).key(space.max_depth) for _ in range(2000)}
+    assert len(keys) == space.size() == 2 + 4
+
+
+@pytest.mark.parametrize("bad, msg", [
+    (dict(depths=(5, 4, 4)), "depths 5 is not allowed; allowed: 2, 3, 4"),
+    (dict(kernels=(4,) * 12), "kernels 4 is not allowed; allowed: 3, 5, 7"),
+    (dict(expands=(6,) * 11), "expands needs 12 values"),
+    (dict(depths=(4, 4)), "one value per stage"),
+])
+def test_bad_configs_name_the_allowed_values(bad, msg):
+    space = ElasticSpace()
+    m = space.max_config()
+    config = SubnetConfig(**{"depths": m.depths, "kernels": m.kernels, "expands": m.expands,
+                             **bad})
+    with pytest.raises(ValueError, match=msg):
+        space.validate(config)
+    with pytest.raises(ValueError, match="allowed: 3, 5, 7"):
+        ElasticDepthwiseConv(8, (3, 5, 7), stride=1, rank=1).kernel(9)
+
+
+def test_encoding_marks_active_blocks_only():
+    space = ElasticSpace()
+    enc = space.encode(space.min_config())
+    assert enc.shape == (12 * 6,) and enc.sum() == 2 * 6  # two active blocks per stage
+    assert space.encode(space.max_config()).sum() == 2 * 12
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+def test_kernel_transformation_is_identity_at_initialisation(rank):
+    conv = ElasticDepthwiseConv(6, (3, 5, 7), stride=1, rank=rank)
+    w7 = conv.kernel(7)
+    sl = (..., *[slice(1, 6)] * rank)
+    assert torch.equal(conv.kernel(5), w7[sl])
+    assert torch.equal(conv.kernel(3), w7[(..., *[slice(2, 5)] * rank)])
+    assert conv.matrices["7to5"].shape == (5**rank, 5**rank)
+    assert torch.equal(conv.matrices["5to3"], torch.eye(3**rank))
+
+
+def test_kernel_transformation_is_learnt_and_chained():
+    """The 3-kernel goes through both matrices (7->5, then 5->3); gradients reach them."""
+    conv = ElasticDepthwiseConv(4, (3, 5, 7), stride=1, rank=1)
+    conv(torch.randn(2, 4, 12), 3).sum().backward()
+    assert conv.matrices["7to5"].grad.abs().sum() > 0
+    assert conv.matrices["5to3"].grad.abs().sum() > 0
+    plain = ElasticDepthwiseConv(4, (3, 5, 7), stride=1, rank=1, transform=False)
+    assert len(plain.matrices) == 0 and torch.equal(plain.kernel(3), plain.weight[..., 2:5])
+
+
+@settings(max_examples=30)
+@given(seed=st.integers(0, 10_000), rank=st.sampled_from([1, 2]))
+def test_extracted_subnet_equals_the_supernet(seed, rank):
+    net = NETS[rank]
+    config = net.space.sample(random.Random(seed))
+    x = torch.randn(5, *net.input_shape, generator=torch.Generator().manual_seed(seed))
+    sub = net.extract(config).eval()
+    with torch.no_grad():
+        assert (sub(x) - net(x, config)).abs().max() <= 1e-5
+    n_active = sum(1 for _ in config.active(net.space.max_depth))
+    assert sum(1 for m in sub.modules() if m.__class__.__name__ == "MBConv") == n_active
+    assert not any(p is q for p in sub.parameters() for q in net.parameters())
+
+
+def test_extracted_subnet_is_smaller_than_the_supernet():
+    net = NETS[1]
+    small = net.extract(net.space.min_config())
+    big = net.extract(net.space.max_config())
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(small) < count(big) < count(net)  # the supernet also stores the matrices
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+def test_channel_sorting_preserves_the_full_network(rank):
+    net = NETS[rank]
+    x = torch.randn(8, *net.input_shape)
+    with torch.no_grad():
+        before = net(x)
+        for block in net.blocks():
+            block.sort_channels()
+            spatial = tuple(range(2, 2 + rank))
+            imp = block.project.weight.abs().sum(dim=(0, *spatial))
+            assert (imp[:-1] >= imp[1:]).all()  # most important first
+        assert torch.allclose(net(x), before, atol=1e-5)
+
+
+def test_sorting_keeps_the_important_channels_when_shrinking():
+    """After sorting, the narrow block keeps the channels with the largest outgoing weights."""
+    torch.manual_seed(0)
+    block = ElasticMBConv(4, 4, kernels=(3,), expands=(1, 2), stride=1, rank=1)
+    with torch.no_grad():
+        block.project.weight.mul_(0.01)
+        block.project.weight[:, 7].fill_(1.0)  # channel 7 matters most
+    block.sort_channels()
+    assert block.project.weight[:, 0].abs().min() == 1.0
+
+
+def test_shrinking_phases_follow_the_paper():
+    space = ElasticSpace()
+    names = [n for n, _ in shrinking_phases(space)]
+    assert names == ["largest", "kernel", "depth-1", "depth-2", "width-1", "width-2"]
+    rng = random.Random(0)
+    choices = dict(shrinking_phases(space))
+    assert space.sample(rng, **choices["largest"]) == space.max_config()
+    depth1 = {d for _ in range(200) for d in space.sample(rng, **choices["depth-1"]).depths}
+    assert depth1 == {3, 4}
+    width = {e for _ in range(50) for e in space.sample(rng, **choices["width-2"]).expands}
+    assert width == {3, 4, 6}
+
+
+def test_progressive_shrinking_runs_every_phase_and_learns():
+    full = load_dataset("mnist1d", seed=0)
+    data = replace(full, x_train=full.x_train[:1024], y_train=full.y_train[:1024])
+    torch.set_num_threads(1)
+    net = OFANetwork(data.input_shape, 10, widths=(8, 8, 8), stem=8)
+    phases = shrinking_phases(net.space)
+    h = progressive_shrinking(net, data, epochs=[2, 1, 0, 1, 0, 1], phases=phases, seed=0)
+    assert h["phase"] == [n for n, _ in phases] and h["epochs"] == [2, 1, 0, 1, 0, 1]
+    assert h["train_loss"][0] < 2.3  # below chance level (log 10) after the first phase
+    with pytest.raises(ValueError, match="one per phase"):
+        progressive_shrinking(net, data, epochs=[1, 1], phases=phases)
