@@ -24,6 +24,13 @@ kernel, elastic depth in two steps, elastic width in two steps, each step sampli
 distilling from the largest network (the paper's knowledge distillation, Sec. 3.2). Its
 switches (`phases`, `kd`, `sort_channels`, `OFANetwork(kernel_transform=False)`) are the
 ablations lesson 07 measures.
+
+Specialising (Sec. 3.3 there): `evaluate_subnet` scores a subnet with inherited weights after
+recalibrating its BatchNorm statistics (the supernet's running statistics are a mixture over
+all the subnets it trained); `BlockLatencyTable` predicts a subnet's latency from its blocks
+measured on this machine; `evolutionary_search` is the paper's evolution under a latency
+target (population 100, the best quarter as parents, half of each generation mutated with
+probability 0.1 per choice, half from crossover), `random_search_under` its baseline.
 """
 
 from __future__ import annotations
@@ -45,7 +52,9 @@ from .data import Dataset
 from .ops import check_rank, nd
 
 __all__ = ["SubnetConfig", "ElasticSpace", "ElasticDepthwiseConv", "ElasticMBConv", "MBConv",
-           "OFANetwork", "shrinking_phases", "progressive_shrinking"]
+           "OFANetwork", "shrinking_phases", "progressive_shrinking", "evaluate_subnet",
+           "BlockLatencyTable", "mutate", "crossover", "evolutionary_search",
+           "random_search_under"]
 
 
 @dataclass(frozen=True)
@@ -458,3 +467,168 @@ def progressive_shrinking(net: OFANetwork, data: Dataset, *, epochs: int | Seque
     if bar is not None:
         bar.close()
     return history
+
+
+def evaluate_subnet(net: OFANetwork, config: SubnetConfig, data: Dataset, *,
+                    recalibrate: bool = True, batches: int = 8, n_val: int | None = None,
+                    split: str = "val", seed: int = 0) -> float:
+    """Accuracy (%) of subnet `config` with the weights it inherits, on the first `n_val`
+    examples of `split`: extracted, its BatchNorm statistics recalibrated on `batches`
+    training batches (`estimation.recalibrate_bn`) unless `recalibrate=False`, which keeps
+    the supernet's running statistics."""
+    from .data import TensorLoader
+    from .estimation.supernet import recalibrate_bn
+    from .training import evaluate
+
+    if split not in ("val", "test"):
+        raise ValueError(f"split must be 'val' or 'test', got {split!r}")
+    sub = net.extract(config)
+    if recalibrate:
+        recalibrate_bn(sub, data, batches=batches, seed=seed)
+    x, y = (data.x_val, data.y_val) if split == "val" else (data.x_test, data.y_test)
+    n = len(y) if n_val is None else n_val
+    return evaluate(sub.eval(), TensorLoader(x[:n], y[:n], 1024))[1]
+
+
+class BlockLatencyTable:
+    """A subnet's latency as the sum of its parts, each measured on this machine (the
+    lookup table OFA specialises with, Sec. 3.3): the stem and head once, and every block
+    variant — (stage, first block of the stage or not, kernel, expand) — at its input shape.
+    `predict(config)` adds them up; `measure(config)` times the extracted subnet itself."""
+
+    def __init__(self, net: OFANetwork, *, threads: int = 1, batch_size: int = 1) -> None:
+        self.net, self.threads, self.batch_size = net, threads, batch_size
+        self.table: dict[tuple, float] = {}
+        self.shapes: list[tuple[tuple[int, ...], tuple[int, ...]]] = []  # per stage: in, out
+        x = torch.zeros(1, *net.input_shape)
+        with torch.no_grad():
+            h = net.stem(x)
+            for stage in net.stages:
+                first = stage[0](h, net.space.kernels[0], net.space.expands[0])
+                self.shapes.append((tuple(h.shape[1:]), tuple(first.shape[1:])))
+                h = first
+
+    def _time(self, module: nn.Module, shape: tuple[int, ...]) -> float:
+        from .hardware import measure_latency
+
+        return measure_latency(module.eval(), shape, batch_size=self.batch_size,
+                               threads=self.threads, min_run_time=0.05)["median_ms"]
+
+    def build(self, *, passes: int = 3) -> BlockLatencyTable:
+        """Measure every entry; each is the minimum over `passes` sweeps (robust to other
+        programs' interference, as `hardware.LatencyTable.build`)."""
+        net = self.net
+        parts: dict[tuple, tuple[nn.Module, tuple[int, ...]]] = {}
+        head = nn.Sequential(copy.deepcopy(net.pool), nn.Flatten(), copy.deepcopy(net.head))
+        parts[("stem",)] = (copy.deepcopy(net.stem), net.input_shape)
+        parts[("head",)] = (head, self.shapes[-1][1])
+        for s, stage in enumerate(net.stages):
+            for first in (True, False):
+                block = stage[0 if first else 1]
+                shape = self.shapes[s][0 if first else 1]
+                for k in net.space.kernels:
+                    for e in net.space.expands:
+                        parts[(s, first, k, e)] = (block.extract(k, e), shape)
+        self.table = {key: float("inf") for key in parts}
+        for _ in range(passes):
+            for key, (module, shape) in parts.items():
+                self.table[key] = min(self.table[key], self._time(module, shape))
+        return self
+
+    def predict(self, config: SubnetConfig) -> float:
+        """Predicted latency (ms): stem + head + the table entry of every active block."""
+        if not self.table:
+            raise ValueError("the table is empty: call build() first")
+        self.net.space.validate(config)
+        return self.table[("stem",)] + self.table[("head",)] + sum(
+            self.table[(s, b == 0, k, e)]
+            for s, b, k, e in config.active(self.net.space.max_depth))
+
+    def measure(self, config: SubnetConfig) -> float:
+        """Measured latency (ms) of the extracted subnet."""
+        return self._time(self.net.extract(config), self.net.input_shape)
+
+
+def mutate(space: ElasticSpace, config: SubnetConfig, rng: random.Random, *,
+           prob: float = 0.1) -> SubnetConfig:
+    """Resample each choice (every depth, kernel and expand ratio) with probability `prob`
+    (OFA's evolution, mutate_prob 0.1)."""
+    def pick(values, allowed):
+        return tuple(rng.choice(allowed) if rng.random() < prob else v for v in values)
+
+    return SubnetConfig(pick(config.depths, space.depths), pick(config.kernels, space.kernels),
+                        pick(config.expands, space.expands))
+
+
+def crossover(a: SubnetConfig, b: SubnetConfig, rng: random.Random) -> SubnetConfig:
+    """Each choice from one of two parents, uniformly."""
+    def mix(x, y):
+        return tuple(rng.choice(pair) for pair in zip(x, y))
+
+    return SubnetConfig(mix(a.depths, b.depths), mix(a.kernels, b.kernels),
+                        mix(a.expands, b.expands))
+
+
+def _feasible(make, latency, target: float, what: str, tries: int = 10_000) -> SubnetConfig:
+    for _ in range(tries):
+        config = make()
+        if latency(config) <= target:
+            return config
+    raise ValueError(f"no {what} met the latency target {target} in {tries} tries; the "
+                     "target is below what the space can reach")
+
+
+def random_search_under(space: ElasticSpace, *, accuracy, latency, target: float,
+                        evaluations: int, seed: int = 0) -> dict:
+    """The baseline: `evaluations` random subnets that meet `latency(config) <= target`,
+    the one with the highest `accuracy(config)`. Returns 'config', 'accuracy', 'curve'
+    (best so far per evaluation) and 'evaluated'."""
+    rng = random.Random(seed)
+    best, curve, evaluated = None, [], []
+    for _ in range(evaluations):
+        config = _feasible(lambda: space.sample(rng), latency, target, "random subnet")
+        acc = accuracy(config)
+        evaluated.append((config, acc))
+        if best is None or acc > best[1]:
+            best = (config, acc)
+        curve.append(best[1])
+    return {"config": best[0], "accuracy": best[1], "curve": curve, "evaluated": evaluated}
+
+
+def evolutionary_search(space: ElasticSpace, *, accuracy, latency, target: float,
+                        generations: int = 20, population: int = 100,
+                        parent_ratio: float = 0.25, mutation_ratio: float = 0.5,
+                        prob: float = 0.1, seed: int = 0) -> dict:
+    """OFA's evolution under a latency target (Cai et al. 2020, Sec. 3.3; their
+    EvolutionFinder's defaults): a random feasible population; each generation keeps the
+    best `parent_ratio` by `accuracy` (usually a predictor: evaluations are cheap), and
+    refills the population with feasible mutants of random parents (`mutation_ratio` of it)
+    and feasible crossovers of two random parents. Returns 'config', 'accuracy', 'curve'
+    (best per generation, generation 0 = the random population) and 'evaluations'."""
+    if not 0 < parent_ratio < 1 or not 0 <= mutation_ratio <= 1:
+        raise ValueError("parent_ratio must be in (0, 1) and mutation_ratio in [0, 1]")
+    rng = random.Random(seed)
+    pop = [_feasible(lambda: space.sample(rng), latency, target, "random subnet")
+           for _ in range(population)]
+    scored = sorted(((accuracy(c), i, c) for i, c in enumerate(pop)), key=lambda t: -t[0])
+    evaluations = len(scored)
+    curve = [scored[0][0]]
+    n_parents = max(1, int(round(parent_ratio * population)))
+    n_mutants = int(round(mutation_ratio * population))
+    for _ in range(generations):
+        parents = [c for _, _, c in scored[:n_parents]]
+        children = []
+        for k in range(population - n_parents):
+            if k < n_mutants:  # mutate one parent until the mutant is feasible
+                parent = rng.choice(parents)
+                make = lambda parent=parent: mutate(space, parent, rng, prob=prob)  # noqa: E731
+            else:
+                a, b = rng.choice(parents), rng.choice(parents)
+                make = lambda a=a, b=b: crossover(a, b, rng)  # noqa: E731
+            children.append(_feasible(make, latency, target, "child"))
+        new = [(accuracy(c), n_parents + i, c) for i, c in enumerate(children)]
+        evaluations += len(new)
+        scored = sorted(scored[:n_parents] + new, key=lambda t: (-t[0], t[1]))
+        curve.append(scored[0][0])
+    return {"config": scored[0][2], "accuracy": scored[0][0], "curve": curve,
+            "evaluations": evaluations}

@@ -1,5 +1,6 @@
 """Once-for-All: the elastic supernet, its subnets and progressive shrinking."""
 
+import math
 import random
 from dataclasses import replace
 
@@ -10,12 +11,18 @@ from hypothesis import strategies as st
 
 from nas_lessons.data import load_dataset
 from nas_lessons.ofa import (
+    BlockLatencyTable,
     ElasticDepthwiseConv,
     ElasticMBConv,
     ElasticSpace,
     OFANetwork,
     SubnetConfig,
+    crossover,
+    evaluate_subnet,
+    evolutionary_search,
+    mutate,
     progressive_shrinking,
+    random_search_under,
     shrinking_phases,
 )
 
@@ -172,3 +179,81 @@ def test_progressive_shrinking_runs_every_phase_and_learns():
     assert h["train_loss"][0] < 2.3  # below chance level (log 10) after the first phase
     with pytest.raises(ValueError, match="one per phase"):
         progressive_shrinking(net, data, epochs=[1, 1], phases=phases)
+
+
+def _toy_objectives(space):
+    """A known accuracy (bigger kernels and expands, deeper = better) and latency (the
+    same, costlier): the trade-off a real supernet has, computable in microseconds."""
+    def latency(c):
+        return sum(k * e for _, _, k, e in c.active(space.max_depth)) / 10
+
+    def accuracy(c):
+        return sum(math.log(k * e) for _, _, k, e in c.active(space.max_depth))
+
+    return accuracy, latency
+
+
+def test_evolution_respects_the_target_and_beats_random_at_equal_evaluations():
+    space = ElasticSpace()
+    accuracy, latency = _toy_objectives(space)
+    target = 0.5 * latency(space.max_config())
+    seen = []
+
+    def logged(c):
+        seen.append(c)
+        return accuracy(c)
+
+    evo = evolutionary_search(space, accuracy=logged, latency=latency, target=target,
+                              generations=10, population=40, seed=0)
+    assert all(latency(c) <= target for c in seen) and latency(evo["config"]) <= target
+    assert evo["curve"] == sorted(evo["curve"]) and evo["evaluations"] == len(seen)
+    wins = 0
+    for seed in range(5):
+        e = evolutionary_search(space, accuracy=accuracy, latency=latency, target=target,
+                                generations=10, population=40, seed=seed)
+        r = random_search_under(space, accuracy=accuracy, latency=latency, target=target,
+                                evaluations=e["evaluations"], seed=seed)
+        assert all(latency(c) <= target for c, _ in r["evaluated"])
+        wins += e["accuracy"] > r["accuracy"]
+    assert wins == 5
+    with pytest.raises(ValueError, match="below what the space can reach"):
+        random_search_under(space, accuracy=accuracy, latency=latency,
+                            target=0.5 * latency(space.min_config()), evaluations=1)
+
+
+def test_mutation_and_crossover_stay_in_the_space():
+    space = ElasticSpace()
+    rng = random.Random(0)
+    a, b = space.max_config(), space.min_config()
+    for _ in range(100):
+        space.validate(mutate(space, a, rng, prob=0.3))
+        child = crossover(a, b, rng)
+        space.validate(child)
+        assert all(k in (3, 7) for k in child.kernels)
+    assert mutate(space, a, rng, prob=0.0) == a
+
+
+def test_recalibration_restores_a_subnets_accuracy():
+    """The supernet's running statistics mix all the subnets it trained; the smallest subnet
+    evaluated with them is worse than after recalibration on its own batches."""
+    full = load_dataset("mnist1d", seed=0)
+    data = replace(full, x_train=full.x_train[:1024], y_train=full.y_train[:1024])
+    torch.set_num_threads(1)
+    net = OFANetwork(data.input_shape, 10, widths=(8, 8, 8), stem=8)
+    progressive_shrinking(net, data, epochs=[3, 0, 0, 0, 0, 2], seed=0)
+    small = net.space.min_config()
+    with_stats = evaluate_subnet(net, small, data, recalibrate=False, n_val=400)
+    recal = evaluate_subnet(net, small, data, batches=4, n_val=400)
+    assert recal > with_stats + 2
+
+
+def test_block_latency_table_adds_up_and_tracks_measurements():
+    torch.set_num_threads(1)
+    net = OFANetwork((1, 40), 10)
+    table = BlockLatencyTable(net).build(passes=1)
+    assert len(table.table) == 2 + 3 * 2 * 9
+    small, big = net.space.min_config(), net.space.max_config()
+    assert 0 < table.predict(small) < table.predict(big)
+    assert table.measure(small) < table.measure(big)
+    with pytest.raises(ValueError, match="allowed"):
+        table.predict(SubnetConfig((9, 4, 4), big.kernels, big.expands))
