@@ -27,10 +27,12 @@ ablations lesson 07 measures.
 
 Specialising (Sec. 3.3 there): `evaluate_subnet` scores a subnet with inherited weights after
 recalibrating its BatchNorm statistics (the supernet's running statistics are a mixture over
-all the subnets it trained); `BlockLatencyTable` predicts a subnet's latency from its blocks
-measured on this machine; `evolutionary_search` is the paper's evolution under a latency
-target (population 100, the best quarter as parents, half of each generation mutated with
-probability 0.1 per choice, half from crossover), `random_search_under` its baseline.
+all the subnets it trained); `AccuracyPredictor` learns accuracy from the config encoding so
+that a search costs milliseconds per candidate; `BlockLatencyTable` predicts a subnet's
+latency from its blocks measured on this machine; `evolutionary_search` is the paper's
+evolution under a latency target (population 100, the best quarter as parents, half of each
+generation mutated with probability 0.1 per choice, half from crossover), and
+`random_search_under` its baseline.
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ from .ops import check_rank, nd
 
 __all__ = ["SubnetConfig", "ElasticSpace", "ElasticDepthwiseConv", "ElasticMBConv", "MBConv",
            "OFANetwork", "shrinking_phases", "progressive_shrinking", "evaluate_subnet",
-           "BlockLatencyTable", "mutate", "crossover", "evolutionary_search",
-           "random_search_under"]
+           "BlockLatencyTable", "AccuracyPredictor", "mutate", "crossover",
+           "evolutionary_search", "random_search_under"]
 
 
 @dataclass(frozen=True)
@@ -547,6 +549,59 @@ class BlockLatencyTable:
     def measure(self, config: SubnetConfig) -> float:
         """Measured latency (ms) of the extracted subnet."""
         return self._time(self.net.extract(config), self.net.input_shape)
+
+
+class AccuracyPredictor:
+    """Accuracy from a subnet's encoding (`ElasticSpace.encode`): an MLP as in OFA's
+    predictor (Sec. 3.3 there: three layers of 400 units, trained on 16K subnets; here
+    `hidden` units and as many subnets as the reader measures), fitted by full-batch Adam on
+    the mean squared error of standardized targets. `report(configs, accs)` gives held-out
+    RMSE (pp) and Kendall's tau, the number a search needs: the ranking."""
+
+    def __init__(self, space: ElasticSpace, *, hidden: int = 128, seed: int = 0) -> None:
+        self.space, self.hidden, self.seed = space, hidden, seed
+        self.model: nn.Module | None = None
+
+    def _x(self, configs) -> torch.Tensor:
+        return torch.from_numpy(np.stack([self.space.encode(c) for c in configs]))
+
+    def fit(self, configs, accuracies, *, epochs: int = 500, lr: float = 3e-3,
+            weight_decay: float = 1e-4) -> AccuracyPredictor:
+        y = torch.tensor(np.asarray(accuracies, dtype=np.float32))
+        if len(y) != len(configs) or len(y) < 2:
+            raise ValueError(f"need >= 2 configs with one accuracy each, got {len(configs)} "
+                             f"configs and {len(y)} accuracies")
+        x = self._x(configs)
+        torch.manual_seed(self.seed)
+        self.model = nn.Sequential(nn.Linear(x.shape[1], self.hidden), nn.ReLU(),
+                                   nn.Linear(self.hidden, self.hidden), nn.ReLU(),
+                                   nn.Linear(self.hidden, 1))
+        self.mu, self.sd = float(y.mean()), float(y.std()) or 1.0
+        target = (y - self.mu) / self.sd
+        opt = torch.optim.Adam(self.model.parameters(), lr=lr, weight_decay=weight_decay)
+        for _ in range(epochs):
+            loss = F.mse_loss(self.model(x).squeeze(1), target)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        return self
+
+    @torch.no_grad()
+    def predict(self, configs) -> np.ndarray:
+        if self.model is None:
+            raise ValueError("call fit() first")
+        return (self.model(self._x(configs)).squeeze(1) * self.sd + self.mu).numpy()
+
+    def __call__(self, config: SubnetConfig) -> float:
+        return float(self.predict([config])[0])
+
+    def report(self, configs, accuracies) -> dict:
+        """RMSE (pp) and Kendall's tau of the predictions against measured `accuracies`."""
+        from scipy.stats import kendalltau
+
+        p, y = self.predict(configs), np.asarray(accuracies, dtype=float)
+        return {"rmse": float(np.sqrt(np.mean((p - y) ** 2))),
+                "kendall_tau": float(kendalltau(p, y)[0]), "n": len(y)}
 
 
 def mutate(space: ElasticSpace, config: SubnetConfig, rng: random.Random, *,

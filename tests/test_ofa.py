@@ -4,6 +4,7 @@ import math
 import random
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -257,3 +258,21 @@ def test_block_latency_table_adds_up_and_tracks_measurements():
     assert table.measure(small) < table.measure(big)
     with pytest.raises(ValueError, match="allowed"):
         table.predict(SubnetConfig((9, 4, 4), big.kernels, big.expands))
+
+
+def test_accuracy_predictor_learns_a_known_function_and_ranks_held_out_subnets():
+    from nas_lessons.ofa import AccuracyPredictor
+
+    space = ElasticSpace()
+    accuracy, _ = _toy_objectives(space)
+    rng = random.Random(0)
+    configs = [space.sample(rng) for _ in range(400)]
+    accs = [accuracy(c) for c in configs]
+    torch.set_num_threads(1)
+    pred = AccuracyPredictor(space, seed=0).fit(configs[:300], accs[:300], epochs=300)
+    held = pred.report(configs[300:], accs[300:])
+    base = float(np.std(accs[300:]))
+    assert held["kendall_tau"] > 0.8 and held["rmse"] < 0.3 * base and held["n"] == 100
+    assert pred(configs[0]) == pytest.approx(pred.predict(configs[:1])[0])
+    with pytest.raises(ValueError, match="call fit"):
+        AccuracyPredictor(space).predict(configs[:1])
