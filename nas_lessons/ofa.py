@@ -496,11 +496,15 @@ class BlockLatencyTable:
     """A subnet's latency as the sum of its parts, each measured on this machine (the
     lookup table OFA specialises with, Sec. 3.3): the stem and head once, and every block
     variant — (stage, first block of the stage or not, kernel, expand) — at its input shape.
-    `predict(config)` adds them up; `measure(config)` times the extracted subnet itself."""
+    `predict(config)` adds them up; `measure(config)` times the extracted subnet itself. The
+    sum misses what a whole network adds (Python calls between modules, caches), so
+    `fit(configs, measured)` calibrates latency ~ overhead + scale * sum by least squares on a
+    few measured subnets, as `hardware.LatencyTable.fit` does for lesson 06."""
 
     def __init__(self, net: OFANetwork, *, threads: int = 1, batch_size: int = 1) -> None:
         self.net, self.threads, self.batch_size = net, threads, batch_size
         self.table: dict[tuple, float] = {}
+        self.overhead, self.scale = 0.0, 1.0
         self.shapes: list[tuple[tuple[int, ...], tuple[int, ...]]] = []  # per stage: in, out
         x = torch.zeros(1, *net.input_shape)
         with torch.no_grad():
@@ -537,14 +541,29 @@ class BlockLatencyTable:
                 self.table[key] = min(self.table[key], self._time(module, shape))
         return self
 
-    def predict(self, config: SubnetConfig) -> float:
-        """Predicted latency (ms): stem + head + the table entry of every active block."""
+    def block_sum(self, config: SubnetConfig) -> float:
+        """Stem + head + the table entry of every active block (ms)."""
         if not self.table:
             raise ValueError("the table is empty: call build() first")
         self.net.space.validate(config)
         return self.table[("stem",)] + self.table[("head",)] + sum(
             self.table[(s, b == 0, k, e)]
             for s, b, k, e in config.active(self.net.space.max_depth))
+
+    def fit(self, configs, measured_ms) -> BlockLatencyTable:
+        """Least-squares overhead and scale from measured subnets (>= 2)."""
+        x = np.array([self.block_sum(c) for c in configs])
+        y = np.asarray(measured_ms, dtype=float)
+        if len(x) < 2 or len(x) != len(y):
+            raise ValueError(f"need >= 2 configs with one measurement each, got {len(x)} "
+                             f"configs and {len(y)} measurements")
+        (self.overhead, self.scale), *_ = np.linalg.lstsq(np.stack([np.ones_like(x), x], 1), y,
+                                                          rcond=None)
+        return self
+
+    def predict(self, config: SubnetConfig) -> float:
+        """Predicted latency (ms): overhead + scale * `block_sum` (the raw sum until `fit`)."""
+        return float(self.overhead + self.scale * self.block_sum(config))
 
     def measure(self, config: SubnetConfig) -> float:
         """Measured latency (ms) of the extracted subnet."""

@@ -256,6 +256,14 @@ def test_block_latency_table_adds_up_and_tracks_measurements():
     small, big = net.space.min_config(), net.space.max_config()
     assert 0 < table.predict(small) < table.predict(big)
     assert table.measure(small) < table.measure(big)
+    rng = random.Random(0)
+    configs = [net.space.sample(rng) for _ in range(4)]
+    fake = [0.5 + 2.0 * table.block_sum(c) for c in configs]  # a known overhead and scale
+    table.fit(configs, fake)
+    assert table.overhead == pytest.approx(0.5) and table.scale == pytest.approx(2.0)
+    assert table.predict(small) == pytest.approx(0.5 + 2.0 * table.block_sum(small))
+    with pytest.raises(ValueError, match=">= 2 configs"):
+        table.fit(configs[:1], fake[:1])
     with pytest.raises(ValueError, match="allowed"):
         table.predict(SubnetConfig((9, 4, 4), big.kernels, big.expands))
 
