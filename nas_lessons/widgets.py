@@ -156,9 +156,15 @@ class ConstraintExplorer:
         import numpy as np
 
         lat = self.sources[self.source.value]
-        self.latency.max = float(np.nanmax(lat))
-        self.latency.min = float(np.nanmin(lat))
-        self.latency.value = self.latency.max
+        lo, hi = float(np.nanmin(lat)), float(np.nanmax(lat))
+        # never let max < min in between: a range entirely above the current one needs its
+        # max set first, any other range its min first (ipywidgets raises TraitError)
+        if lo > self.latency.max:
+            self.latency.max, self.latency.min = hi, lo
+        else:
+            self.latency.min, self.latency.max = lo, hi
+        self.latency.step = (hi - lo) / 100
+        self.latency.value = hi
 
     def constraints(self) -> HardwareConstraints:
         return HardwareConstraints(

@@ -79,3 +79,24 @@ def test_constraint_explorer_sliders():
     assert ex.result["n_feasible"] == 0 and "relax" in ex.info.value
     ex.source.value = "my machine"  # rescales the latency slider to the new source
     assert np.isclose(ex.latency.max, 6.0)
+
+
+def test_constraint_explorer_switches_between_sources_that_do_not_overlap():
+    """A source whose whole range lies below (or above) the current one: no TraitError, and
+    the slider still filters afterwards."""
+    import numpy as np
+
+    from nas_lessons.spaces import NB201Space
+    from nas_lessons.widgets import ConstraintExplorer
+
+    m = _metrics()
+    archs = [NB201Space().sample(i) for i in range(5)]
+    lat = np.asarray(m["latency_ms"], dtype=float)
+    ex = ConstraintExplorer(archs, m["accuracy"], {"slow": lat * 100, "fast": lat / 100},
+                            m["params"], m["flops"])
+    for name, scale in [("fast", 1 / 100), ("slow", 100), ("fast", 1 / 100)]:
+        ex.source.value = name
+        assert np.isclose(ex.latency.min, lat.min() * scale)
+        assert np.isclose(ex.latency.max, lat.max() * scale)
+        ex.latency.value = ex.latency.min
+        assert ex.result["n_feasible"] == int(np.sum(lat <= lat.min()))
