@@ -139,3 +139,29 @@ def test_cpu_contention_sees_another_busy_program():
     if math.isnan(c.others):
         pytest.skip("no /proc/stat on this system")
     assert 0.7 < c.others < 4.0
+
+
+def test_measure_latency_times_calls_without_autograd():
+    """The timed calls run with gradient recording off (the output of a timed call does not
+    require grad), and the report counts blocks and calls."""
+    import torch
+    from torch import nn
+
+    from nas_lessons.hardware import measure_latency
+
+    seen = []
+
+    class Probe(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4, 4)
+
+        def forward(self, x):
+            out = self.lin(x)
+            seen.append(out.requires_grad)
+            return out
+
+    r = measure_latency(Probe(), (4,), min_run_time=0.01, warmup=1)
+    assert seen and not any(seen)
+    assert r["median_ms"] > 0 and r["calls"] >= r["blocks"] >= 1
+    assert torch.is_grad_enabled()  # the caller's grad mode is restored
