@@ -13,8 +13,11 @@ def test_expected_improvement_is_the_integral_it_claims():
     """EI = E[max(f - best - xi, 0)] for f ~ N(mu, sigma^2), checked by numerical
     integration."""
     for mu, sigma, best, xi in [(0.3, 1.0, 0.0, 0.0), (-1.0, 0.5, 0.2, 0.1), (2.0, 0.1, 1.0, 0.0)]:
-        want = integrate.quad(lambda f: max(f - best - xi, 0) * norm.pdf(f, mu, sigma),
-                              mu - 12 * sigma, mu + 12 * sigma, points=[best + xi])[0]
+        def integrand(f, mu=mu, sigma=sigma, best=best, xi=xi):
+            return max(f - best - xi, 0) * norm.pdf(f, mu, sigma)
+
+        want = integrate.quad(integrand, mu - 12 * sigma, mu + 12 * sigma,
+                              points=[best + xi])[0]
         got = bayesopt.expected_improvement(np.array([mu]), np.array([sigma]), best, xi=xi)
         assert got[0] == pytest.approx(want, rel=1e-6, abs=1e-10)
 
