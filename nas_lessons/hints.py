@@ -83,6 +83,40 @@ HINTS: dict[str, tuple[str, ...]] = {
         "cross_val_score(Pipeline([...scaler, model]), Xk, y, cv=StratifiedKFold(folds, "
         "shuffle=True, random_state=seed))",
     ),
+    "7.1": (
+        "Work from the largest kernel down: 7 to 5, then 5 to 3, each step with its own matrix.",
+        "At each step keep the centre (the middle `smaller` positions of every spatial axis), "
+        "reshape it to (channels, smaller**rank), multiply by the step's matrix as F.linear "
+        "does (x @ M.T), and reshape back; stop when the width equals `size`.",
+        "w = w[..., 1:1 + smaller] (and the same on the other axis for images); "
+        "w = F.linear(w.reshape(-1, smaller**rank), matrices[f'{current}to{smaller}'])"
+        ".reshape(w.shape)",
+    ),
+    "7.2": (
+        "A channel whose outgoing weights are all small hardly changes the block's output.",
+        "Take absolute values of project_weight and sum over every axis except the input "
+        "channel axis (dim 1); sort those sums, largest first, stably.",
+        "imp = project_weight.abs().sum(dim=(0, *range(2, project_weight.dim()))); "
+        "torch.argsort(imp, descending=True, stable=True).tolist()",
+    ),
+    "7.3": (
+        "BatchNorm updates its running statistics only in train mode; with momentum None it "
+        "keeps the exact average over all batches since the last reset.",
+        "For every BatchNorm: remember its momentum, reset_running_stats(), set momentum None. "
+        "Run the batches through the model in train mode under torch.no_grad(). Put the "
+        "momenta back and return model.eval().",
+        "bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]; "
+        "saved = [m.momentum for m in bns]; ...; model.train(); with torch.no_grad(): "
+        "for x in batches: model(x)",
+    ),
+    "7.4": (
+        "Follow the lab's recipe exactly: the number is compared with the check's own run.",
+        "Seed, build and train the tiny supernet as described; evaluate_subnet(net, "
+        "net.space.min_config(), data, batches=4, n_val=400) once with recalibration and once "
+        "with recalibrate=False.",
+        "return evaluate_subnet(..., batches=4, n_val=400) - evaluate_subnet(..., "
+        "recalibrate=False, n_val=400)",
+    ),
     "2.1": (
         "A cell outputs zeros when no chain of non-`none` edges leads from node 0 to node 3.",
         "Walk forward: node 0 is reached; the edges are listed in the order of their target "

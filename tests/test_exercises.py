@@ -138,7 +138,10 @@ def test_hints_are_progressive_and_opt_in(capsys):
     reset_hints()
 
 
-GIVEAWAYS = {"01_automl_levels.ipynb": ("cross_val_score(pipe", "norm.cdf(z)",
+GIVEAWAYS = {"07_once_for_all.ipynb": ("F.linear(w.reshape", "descending=True, stable=True",
+                                        "m.momentum = None", "recalibrate=False, n_val=400))",
+                                        "Model answer"),
+             "01_automl_levels.ipynb": ("cross_val_score(pipe", "norm.cdf(z)",
                                          "gaussian_kde(x[good])", "fit_transform(X, y)",
                                          "Model answer"),
              "04_performance_estimation.ipynb": ("slogdet", "c @ c.T", "len(scored) // eta",

@@ -44,6 +44,12 @@ from .lesson05 import (
     check_none_exclusion,
 )
 from .lesson06 import check_hypervolume, check_lut_predict, check_pareto_2d
+from .lesson07 import (
+    check_importance_order,
+    check_recalibrate,
+    check_recalibration_lab,
+    check_transformed_kernel,
+)
 from .lesson08 import check_conditional_space, check_pruned_objective
 
 __all__ = ["CheckFailed", "run_cases", "check_count_params", "check_conv_flops",
@@ -58,4 +64,5 @@ __all__ = ["CheckFailed", "run_cases", "check_count_params", "check_conv_flops",
            "check_gumbel_straight_through", "check_none_exclusion", "check_pareto_2d",
            "check_hypervolume", "check_lut_predict", "check_lab",
            "check_successive_halving", "check_synflow", "check_naswot",
-           "check_early_ranking"]
+           "check_early_ranking", "check_transformed_kernel", "check_importance_order",
+           "check_recalibrate", "check_recalibration_lab"]
