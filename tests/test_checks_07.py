@@ -127,47 +127,36 @@ def _bns(model):
     return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
 
 
-def recalibrate(model, batches):
+def _recalibrate(model, batches, *, reset=True, train_mode=True, restore_momentum=True):
     saved = [m.momentum for m in _bns(model)]
     for m in _bns(model):
-        m.reset_running_stats()
-        m.momentum = None
-    model.train()
+        if reset:
+            m.reset_running_stats()
+            m.momentum = None
+    model.train(train_mode)
     with torch.no_grad():
         for x in batches:
             model(x)
-    for m, mom in zip(_bns(model), saved):
-        m.momentum = mom
+    if restore_momentum:
+        for m, mom in zip(_bns(model), saved):
+            m.momentum = mom
     return model.eval()
+
+
+def recalibrate(model, batches):
+    return _recalibrate(model, batches)
 
 
 def recalibrate_without_reset(model, batches):
-    model.train()
-    with torch.no_grad():
-        for x in batches:
-            model(x)
-    return model.eval()
+    return _recalibrate(model, batches, reset=False)
 
 
 def recalibrate_in_eval_mode(model, batches):
-    for m in _bns(model):
-        m.reset_running_stats()
-    model.eval()
-    with torch.no_grad():
-        for x in batches:
-            model(x)
-    return model
+    return _recalibrate(model, batches, train_mode=False)
 
 
 def recalibrate_forgetting_momentum(model, batches):
-    for m in _bns(model):
-        m.reset_running_stats()
-        m.momentum = None
-    model.train()
-    with torch.no_grad():
-        for x in batches:
-            model(x)
-    return model.eval()
+    return _recalibrate(model, batches, restore_momentum=False)
 
 
 def recalibrate_left_training(model, batches):
