@@ -32,6 +32,9 @@ import torch
 
 from nas_lessons.data import load_dataset
 from nas_lessons.ofa import (
+    FULL_SCALE,
+    RUNS_ASSET,
+    WEIGHTS_ASSET,
     ElasticSpace,
     OFANetwork,
     SubnetConfig,
@@ -43,10 +46,8 @@ from nas_lessons.training import train
 from nas_lessons.utils import seed_everything
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "nas_lessons" / "assets" / "ofa_runs.jsonl"
-ASSET_WEIGHTS = ROOT / "nas_lessons" / "assets" / "ofa_mnist1d.pt"
-#: the supernet of lesson 07 (widths per stage, stem width)
-NETWORK = {"widths": (16, 24, 32), "stem": 16}
+DEFAULT_OUT = ROOT / "nas_lessons" / "assets" / RUNS_ASSET
+ASSET_WEIGHTS = ROOT / "nas_lessons" / "assets" / WEIGHTS_ASSET
 #: epochs per phase: largest, kernel, depth-1, depth-2, width-1, width-2
 PHASE_EPOCHS = (30, 10, 5, 10, 5, 10)
 FINETUNE = 2
@@ -70,7 +71,7 @@ def _epochs(scale: float) -> list[int]:
 def _network(variant: str, seed: int, data) -> OFANetwork:
     seed_everything(seed, threads=1)
     return OFANetwork(data.input_shape, data.num_classes,
-                      kernel_transform=variant != "no-transform", **NETWORK)
+                      kernel_transform=variant != "no-transform", **FULL_SCALE)
 
 
 def _phases(variant: str, space: ElasticSpace, epochs: list[int]):

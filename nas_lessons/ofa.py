@@ -32,18 +32,27 @@ that a search costs milliseconds per candidate; `BlockLatencyTable` predicts a s
 latency from its blocks measured on this machine; `evolutionary_search` is the paper's
 evolution under a latency target (population 100, the best quarter as parents, half of each
 generation mutated with probability 0.1 per choice, half from crossover), and
-`random_search_under` its baseline.
+`random_search_under` its baseline; `specialise` runs that search for one device and target
+and then measures what it chose (real accuracy after recalibration, real latency).
+
+`benchmarks/ofa.py` trains `FULL_SCALE` on MNIST-1D for every ablation and seed, trains the
+same subnets from scratch, and ships the results (`load_runs`, summarised by
+`scratch_comparison`) and the progressively shrunk supernet's weights (`pretrained_supernet`,
+checksummed, loaded with `weights_only=True`).
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
+import json
 import math
 import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.resources import files
 
 import numpy as np
 import torch
@@ -56,7 +65,12 @@ from .ops import check_rank, nd
 __all__ = ["SubnetConfig", "ElasticSpace", "ElasticDepthwiseConv", "ElasticMBConv", "MBConv",
            "OFANetwork", "shrinking_phases", "progressive_shrinking", "evaluate_subnet",
            "BlockLatencyTable", "AccuracyPredictor", "mutate", "crossover",
-           "evolutionary_search", "random_search_under"]
+           "evolutionary_search", "random_search_under", "specialise", "FULL_SCALE",
+           "load_runs", "pretrained_supernet", "scratch_comparison"]
+
+#: the supernet `benchmarks/ofa.py` trains at full scale on MNIST-1D (stage widths, stem)
+FULL_SCALE = {"widths": (16, 24, 32), "stem": 16}
+RUNS_ASSET, WEIGHTS_ASSET = "ofa_runs.jsonl", "ofa_mnist1d.pt"
 
 
 @dataclass(frozen=True)
@@ -706,3 +720,107 @@ def evolutionary_search(space: ElasticSpace, *, accuracy, latency, target: float
         curve.append(scored[0][0])
     return {"config": scored[0][2], "accuracy": scored[0][0], "curve": curve,
             "evaluations": evaluations}
+
+
+def specialise(net: OFANetwork, data: Dataset, *, accuracy, table: BlockLatencyTable,
+               target: float, generations: int = 10, population: int = 40,
+               seed: int = 0) -> dict:
+    """One deployment: `evolutionary_search` under `target` ms of `table`'s predicted
+    latency with the `accuracy` predictor, then the chosen subnet measured for real — its
+    validation accuracy after BN recalibration and its latency timed on `table`'s device.
+    Returns 'config', 'predicted_accuracy', 'accuracy', 'predicted_ms', 'measured_ms',
+    'target', 'meets_target' (measured <= target) and 'params'."""
+    found = evolutionary_search(net.space, accuracy=accuracy, latency=table.predict,
+                                target=target, generations=generations,
+                                population=population, seed=seed)
+    config = found["config"]
+    measured = table.measure(config)
+    return {"config": config, "predicted_accuracy": found["accuracy"],
+            "accuracy": evaluate_subnet(net, config, data, seed=seed),
+            "predicted_ms": table.predict(config), "measured_ms": measured, "target": target,
+            "meets_target": measured <= target,
+            "params": sum(p.numel() for p in net.extract(config).parameters())}
+
+
+# ---- the full-scale run shipped with the package ---------------------------------------------
+def load_runs() -> list[dict]:
+    """The records of `benchmarks/ofa.py` shipped in `nas_lessons/assets/ofa_runs.jsonl`:
+    one per (part, variant, seed, scale); see that script for the fields."""
+    with files("nas_lessons.assets").joinpath(RUNS_ASSET).open() as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def pretrained_supernet(data: Dataset) -> OFANetwork:
+    """The progressively shrunk `FULL_SCALE` supernet of the shipped full-scale run (seed 0),
+    for `data` = MNIST-1D. The float16 weights are checked against the SHA-256 recorded
+    with the run and loaded with `torch.load(weights_only=True)` (no code runs from the
+    file); BatchNorm statistics are the supernet's, so recalibrate per subnet."""
+    row = next((r for r in load_runs() if r["part"] == "supernet" and r["variant"] == "ps"
+                and r["seed"] == 0 and r["scale"] == 1.0 and "weights_sha256" in r), None)
+    if row is None:
+        raise FileNotFoundError(f"no full-scale 'ps' seed-0 record with weights in {RUNS_ASSET}; "
+                                "run benchmarks/ofa.py --variants ps")
+    path = files("nas_lessons.assets").joinpath(WEIGHTS_ASSET)
+    blob = path.read_bytes()
+    if hashlib.sha256(blob).hexdigest() != row["weights_sha256"]:
+        raise ValueError(f"{WEIGHTS_ASSET} does not match the SHA-256 recorded in {RUNS_ASSET}: "
+                         "the file is corrupt or from another run; regenerate it with "
+                         "benchmarks/ofa.py")
+    net = OFANetwork(data.input_shape, data.num_classes, **FULL_SCALE)
+    with path.open("rb") as f:
+        state = torch.load(f, weights_only=True)
+    shapes = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    if {k: tuple(v.shape) for k, v in state.items()} != shapes:
+        raise ValueError(f"the shipped supernet was trained on MNIST-1D (input (1, 40), 10 "
+                         f"classes); got a dataset with input {data.input_shape} and "
+                         f"{data.num_classes} classes")
+    net.load_state_dict({k: v.float() if v.is_floating_point() else v
+                         for k, v in state.items()})
+    return net.eval()
+
+
+def scratch_comparison(runs: list[dict], *, metric: str = "test", baseline: str = "scratch",
+                       scale: float = 1.0) -> list[dict]:
+    """Inherited accuracy vs the same subnet trained from scratch, paired by seed: for every
+    supernet variant and every subnet, `metric` of the inherited subnet ('test' after BN
+    recalibration, 'finetuned_test' after the short fine-tune, or 'val',
+    'val_without_recalibration', 'finetuned_val' against the scratch run's 'val') minus the
+    scratch run's accuracy on the same split, with `stats.paired_difference` (Student-t
+    interval over seeds). `baseline` = a variant's name ('ps') compares every variant with
+    that one instead, on the same `metric` (an ablation's cost). A subnet named 'mean'
+    averages the subnets per seed first."""
+    from .stats import paired_difference
+
+    allowed = ("test", "finetuned_test", "val", "val_without_recalibration", "finetuned_val")
+    if metric not in allowed:
+        raise ValueError(f"metric must be one of {', '.join(allowed)}; got {metric!r}")
+    split = "test" if metric.endswith("test") else "val"
+    runs = [r for r in runs if r["scale"] == scale]
+    def by_seed(variant: str) -> dict:
+        return {r["seed"]: r["subnets"] for r in runs if r["variant"] == variant}
+
+    variants = list(dict.fromkeys(r["variant"] for r in runs if r["part"] == "supernet"))
+    if baseline != "scratch" and baseline not in variants:
+        raise ValueError(f"baseline must be 'scratch' or a variant in the runs "
+                         f"({', '.join(variants)}); got {baseline!r}")
+    scratch = by_seed(baseline)
+    key = split if baseline == "scratch" else metric
+    out = []
+    for variant in variants:
+        if variant == baseline:
+            continue
+        rows = by_seed(variant)
+        seeds = sorted(set(rows) & set(scratch))
+        if len(seeds) < 2:
+            continue
+        names = list(rows[seeds[0]])
+        table = {n: ([rows[s][n][metric] for s in seeds], [scratch[s][n][key] for s in seeds])
+                 for n in names}
+        table["mean"] = tuple([float(np.mean([table[n][i][k] for n in names]))
+                               for k in range(len(seeds))] for i in (0, 1))
+        for name, (inherited, alone) in table.items():
+            d = paired_difference(inherited, alone)
+            out.append({"variant": variant, "subnet": name, "seeds": seeds,
+                        "inherited": float(np.mean(inherited)), "scratch": float(np.mean(alone)),
+                        "difference": d["mean"], "ci": d["ci"]})
+    return out

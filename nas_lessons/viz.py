@@ -7,6 +7,10 @@ DARTS cell (Liu et al., ICLR 2019, Fig. 1 and 4) has its two inputs on the left,
 intermediate nodes in a zig-zag, the output on the right; nodes carry the indices the genotype
 uses (0 and 1 are the inputs c_{k-2} and c_{k-1}, 2.. the intermediate nodes). Labels sit at
 the middle of their arc on a white box, so crossing edges do not hide them.
+
+A Once-for-All subnet (`draw_subnet`) is a chain of inverted-residual blocks: one box per
+block slot, grouped by stage, its height the expand ratio, its colour the kernel size; the
+slots beyond a stage's depth are drawn dashed and empty.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from matplotlib.patches import FancyArrowPatch
 
 from .spaces import ArchLike, DARTSSpace, NB201Space
 
-__all__ = ["OP_COLORS", "OP_LABELS", "draw_graph", "draw_nb201_cell", "draw_darts_cell"]
+__all__ = ["OP_COLORS", "OP_LABELS", "KERNEL_COLORS", "draw_graph", "draw_nb201_cell",
+           "draw_darts_cell", "draw_subnet"]
 
 OP_COLORS = {
     "none": "#9a9a9a", "skip_connect": "#4c72b0", "avg_pool_3x3": "#55a868",
@@ -31,6 +36,9 @@ OP_LABELS = {
     "nor_conv_5x5": "conv 5×5", "sep_conv_3x3": "sep 3×3", "sep_conv_5x5": "sep 5×5",
     "dil_conv_3x3": "dil 3×3", "dil_conv_5x5": "dil 5×5", "concat": "",
 }
+
+#: one colour per depthwise kernel size of a Once-for-All block
+KERNEL_COLORS = {3: "#8fbbd9", 5: "#4c72b0", 7: "#1f3d73"}
 
 
 def _bezier(p0, p1, rad: float, t: float) -> tuple[float, float]:
@@ -120,3 +128,39 @@ def draw_darts_cell(cell, concat=None, ax=None, title: str | None = None):
         edges.append((j, dst, op, rad))
     edges += [(i, n + 2, "concat", 0.0) for i in concat]
     return draw_graph(nodes, edges, ax, title, fontsize=7.5)
+
+
+def draw_subnet(config, space, ax=None, title: str | None = None):
+    """Draw a Once-for-All subnet (`ofa.SubnetConfig` of `ofa.ElasticSpace` `space`): per
+    stage its `max_depth` block slots left to right; a used slot is a box whose height is
+    the expand ratio and whose colour is the kernel size, labelled 'k5 e4'; unused slots are
+    dashed outlines."""
+    from matplotlib.patches import Patch, Rectangle
+
+    space.validate(config)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.0 + 0.75 * space.slots, 2.2))
+    top = max(space.expands)
+    used = {(s, b): (k, e) for s, b, k, e in config.active(space.max_depth)}
+    for s in range(space.n_stages):
+        for b in range(space.max_depth):
+            x = s * (space.max_depth + 0.6) + b
+            if (s, b) in used:
+                k, e = used[(s, b)]
+                h = e / top
+                ax.add_patch(Rectangle((x, (1 - h) / 2), 0.85, h, color=KERNEL_COLORS.get(k, "k")))
+                ax.text(x + 0.425, 0.5, f"k{k}\ne{e}", ha="center", va="center", fontsize=8,
+                        color="white" if k != 3 else "black")
+            else:
+                ax.add_patch(Rectangle((x, 0.3), 0.85, 0.4, fill=False, ls="--", color="#999999"))
+        ax.text(s * (space.max_depth + 0.6) + space.max_depth / 2 - 0.1, -0.12,
+                f"stage {s + 1}: depth {config.depths[s]}", ha="center", va="top", fontsize=8)
+    ax.set_xlim(-0.2, space.n_stages * (space.max_depth + 0.6) - 0.5)
+    ax.set_ylim(-0.3, 1.05)
+    ax.axis("off")
+    ax.legend(handles=[Patch(color=c, label=f"kernel {k}") for k, c in KERNEL_COLORS.items()
+                       if k in space.kernels], loc="upper left", bbox_to_anchor=(1.0, 1.0),
+              fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax

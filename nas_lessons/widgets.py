@@ -7,6 +7,9 @@ only wires controls to it and redraws.
   its parameters and FLOPs are recomputed as the student changes an op.
 * `ConstraintExplorer` (lesson 06): sliders for hardware limits; the feasible architectures,
   the Pareto front and the best feasible cell follow (logic: `explore`).
+* `OFADeployer` (lesson 07): a latency target and a device; Once-for-All's search picks a
+  subnet of the trained supernet for them, which is drawn, measured and placed on the
+  device's accuracy-latency curve (logic: `ofa_deploy`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,20 @@ from .hardware import HardwareConstraints, count_flops, count_params
 from .models import NB201Network
 from .spaces import ArchLike, NB201Space
 
-__all__ = ["cell_summary", "CellBuilder", "explore", "ConstraintExplorer"]
+__all__ = ["cell_summary", "CellBuilder", "explore", "ConstraintExplorer", "ofa_deploy",
+           "OFADeployer"]
+
+
+def _set_range(slider, lo: float, hi: float, *, steps: int = 100) -> None:
+    """Give `slider` the range [lo, hi] and its value hi, never letting max < min in between
+    (ipywidgets raises TraitError): a range entirely above the current one needs its max set
+    first, any other range its min first."""
+    if lo > slider.max:
+        slider.max, slider.min = hi, lo
+    else:
+        slider.min, slider.max = lo, hi
+    slider.step = (hi - lo) / steps
+    slider.value = hi
 
 
 def cell_summary(arch: ArchLike, *, C: int = 8, N: int = 1,
@@ -156,15 +172,7 @@ class ConstraintExplorer:
         import numpy as np
 
         lat = self.sources[self.source.value]
-        lo, hi = float(np.nanmin(lat)), float(np.nanmax(lat))
-        # never let max < min in between: a range entirely above the current one needs its
-        # max set first, any other range its min first (ipywidgets raises TraitError)
-        if lo > self.latency.max:
-            self.latency.max, self.latency.min = hi, lo
-        else:
-            self.latency.min, self.latency.max = lo, hi
-        self.latency.step = (hi - lo) / 100
-        self.latency.value = hi
+        _set_range(self.latency, float(np.nanmin(lat)), float(np.nanmax(lat)))
 
     def constraints(self) -> HardwareConstraints:
         return HardwareConstraints(
@@ -211,6 +219,108 @@ class ConstraintExplorer:
             plt.show()
         self.result = r
         self.best_arch = None if r["best"] is None else NB201Space().format(self.archs[r["best"]])
+        return r
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+# ---- lesson 07: Once-for-All deployment --------------------------------------------------------
+def ofa_deploy(net, data, *, accuracy, tables: dict, device: str, target: float,
+               seed: int = 0) -> dict:
+    """The deployer's logic, without widgets: `ofa.specialise` on `tables[device]` (a built
+    and fitted `ofa.BlockLatencyTable` per device) under `target` ms, plus a 'message'. A
+    target below the smallest subnet's predicted latency, or so close to it that random
+    sampling finds no feasible subnet, returns 'config' None and a message instead of
+    raising; an unknown device raises a ValueError naming the devices."""
+    from .ofa import specialise
+
+    if device not in tables:
+        raise ValueError(f"unknown device {device!r}; devices: {', '.join(map(repr, tables))}")
+    table = tables[device]
+    lo = table.predict(net.space.min_config())
+    if target < lo:
+        return {"config": None, "target": target, "device": device,
+                "message": f"{target:.3f} ms is below the smallest subnet ({lo:.3f} ms "
+                           f"predicted on {device}): raise the target"}
+    try:
+        r = specialise(net, data, accuracy=accuracy, table=table, target=target, seed=seed)
+    except ValueError as e:  # random sampling found too few subnets this small
+        return {"config": None, "target": target, "device": device,
+                "message": f"{e}. Few subnets are this small (the smallest: {lo:.3f} ms): "
+                           "raise the target"}
+    r["device"] = device
+    r["message"] = (f"{device}, target {target:.3f} ms: predicted {r['predicted_ms']:.3f} ms, "
+                    f"measured {r['measured_ms']:.3f} ms"
+                    f"{'' if r['meets_target'] else ' (over the target when measured)'}; "
+                    f"accuracy predicted {r['predicted_accuracy']:.1f}%, real "
+                    f"{r['accuracy']:.1f}% after BN recalibration; {r['params']:,} params")
+    return r
+
+
+class OFADeployer:
+    """A device dropdown and a latency-target slider (ms, between the smallest and the
+    largest subnet on that device); each change runs `ofa_deploy` (seconds), draws the chosen
+    subnet, and marks it on the device's accuracy-latency curve (`curves[device]`: earlier
+    `ofa.specialise` results, measured latency vs real accuracy)."""
+
+    def __init__(self, net, data, *, accuracy, tables: dict, curves: dict | None = None,
+                 seed: int = 0) -> None:
+        import ipywidgets as W
+
+        self.net, self.data, self.accuracy, self.tables = net, data, accuracy, tables
+        self.curves, self.seed = curves or {}, seed
+        self.device = W.Dropdown(options=list(tables), description="device",
+                                 layout=W.Layout(width="320px"))
+        self.target = W.FloatSlider(description="target (ms)", readout_format=".3f",
+                                    continuous_update=False, style={"description_width": "90px"},
+                                    layout=W.Layout(width="480px"))
+        self._rescale()
+        self.target.value = (self.target.min + self.target.max) / 2
+        self.info = W.HTML()
+        self.plot = W.Output()
+        self.device.observe(self._rescale, names="value")
+        self.device.observe(lambda _: self.update(), names="value")
+        self.target.observe(lambda _: self.update(), names="value")
+        self.widget = W.VBox([W.HBox([self.device, self.target]), self.info, self.plot])
+        self.update()
+
+    def _rescale(self, _=None) -> None:
+        table, space = self.tables[self.device.value], self.net.space
+        _set_range(self.target, table.predict(space.min_config()),
+                   table.predict(space.max_config()))
+
+    def update(self) -> dict:
+        import matplotlib.pyplot as plt
+
+        from .viz import draw_subnet
+
+        r = ofa_deploy(self.net, self.data, accuracy=self.accuracy, tables=self.tables,
+                       device=self.device.value, target=self.target.value, seed=self.seed)
+        self.info.value = f"<b>{r['message']}</b>"
+        with self.plot:
+            self.plot.clear_output(wait=True)
+            fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 2.8),
+                                          gridspec_kw={"width_ratios": [1.6, 1]})
+            if r["config"] is None:
+                ax.axis("off")
+            else:
+                draw_subnet(r["config"], self.net.space, ax=ax)
+            curve = sorted(self.curves.get(self.device.value, []), key=lambda c: c["measured_ms"])
+            if curve:
+                ax2.plot([c["measured_ms"] for c in curve], [c["accuracy"] for c in curve],
+                         "-o", ms=4, color="#4c72b0", label="searched subnets")
+            if r["config"] is not None:
+                ax2.scatter([r["measured_ms"]], [r["accuracy"]], s=90, marker="*",
+                            color="#c44e52", zorder=3, label="this target")
+            ax2.axvline(r["target"], color="#999999", ls=":", label="target")
+            ax2.set_xlabel(f"measured latency (ms, {self.device.value})")
+            ax2.set_ylabel("val accuracy (%)")
+            ax2.legend(fontsize=8, loc="lower right")
+            plt.show()
+        self.result = r
         return r
 
     def _ipython_display_(self) -> None:

@@ -284,3 +284,109 @@ def test_accuracy_predictor_learns_a_known_function_and_ranks_held_out_subnets()
     assert pred(configs[0]) == pytest.approx(pred.predict(configs[:1])[0])
     with pytest.raises(ValueError, match="call fit"):
         AccuracyPredictor(space).predict(configs[:1])
+
+
+class _AdditiveTable:
+    """A latency 'table' without timing: a fixed cost per active block's kernel x expand."""
+
+    def __init__(self, space, scale=1.0):
+        self.space, self.scale = space, scale
+
+    def predict(self, config):
+        return self.scale * (0.1 + 0.001 * sum(k * e for _, _, k, e in
+                                               config.active(self.space.max_depth)))
+
+    def measure(self, config):
+        return 1.02 * self.predict(config)
+
+
+def test_specialise_meets_the_predicted_target_and_measures_its_choice():
+    from nas_lessons.ofa import specialise
+
+    data = load_dataset("mnist1d", seed=0)
+    net = NETS[1]
+    table = _AdditiveTable(net.space)
+    lo, hi = table.predict(net.space.min_config()), table.predict(net.space.max_config())
+    target = lo + 0.5 * (hi - lo)
+    r = specialise(net, data, accuracy=lambda c: sum(c.expands), table=table, target=target,
+                   generations=3, population=12)
+    assert r["predicted_ms"] <= target
+    assert r["measured_ms"] == pytest.approx(1.02 * r["predicted_ms"])
+    assert r["meets_target"] == (r["measured_ms"] <= target)
+    assert r["accuracy"] == evaluate_subnet(net, r["config"], data)
+    assert r["params"] == sum(p.numel() for p in net.extract(r["config"]).parameters())
+
+
+def _runs(inherited: dict, scratch: dict) -> list[dict]:
+    """Synthetic ofa_runs records: {seed: {subnet: accuracy}} per part."""
+    def rec(part, variant, seed, accs, key):
+        return {"part": part, "variant": variant, "seed": seed, "scale": 1.0,
+                "subnets": {n: {key: a, "val": a, "test": a} for n, a in accs.items()}}
+    return ([rec("supernet", "ps", s, a, "finetuned_test") for s, a in inherited.items()]
+            + [rec("scratch", "scratch", s, a, "test") for s, a in scratch.items()])
+
+
+def test_scratch_comparison_pairs_by_seed_and_averages_subnets():
+    from nas_lessons.ofa import scratch_comparison
+
+    inherited = {0: {"a": 90, "b": 80}, 1: {"a": 91.5, "b": 81}, 2: {"a": 91.5, "b": 79}}
+    scratch = {0: {"a": 88, "b": 80}, 1: {"a": 89, "b": 80}, 2: {"a": 90, "b": 80}}
+    rows = {r["subnet"]: r for r in scratch_comparison(_runs(inherited, scratch))}
+    assert rows["a"]["difference"] == pytest.approx(2.0)  # (2 + 2.5 + 1.5) / 3
+    assert rows["a"]["ci"][0] > 0  # every seed +1.5..+2.5: the interval excludes 0
+    assert rows["b"]["difference"] == pytest.approx(0.0)
+    assert rows["mean"]["difference"] == pytest.approx(1.0)
+    assert rows["a"]["inherited"] == pytest.approx(91) and rows["a"]["scratch"] == 89
+    # pairing matters: shuffling the scratch seeds changes the interval, not the mean
+    shuffled = {0: scratch[1], 1: scratch[2], 2: scratch[0]}
+    other = {r["subnet"]: r for r in scratch_comparison(_runs(inherited, shuffled))}["a"]
+    assert other["difference"] == pytest.approx(2.0) and other["ci"] != rows["a"]["ci"]
+    with pytest.raises(ValueError, match="metric must be one of"):
+        scratch_comparison([], metric="accuracy")
+    # an ablation against 'ps' on the same metric
+    runs = _runs(inherited, scratch) + [
+        dict(r, variant="no-kd", subnets={n: {k: v - 1 for k, v in m.items()}
+                                          for n, m in r["subnets"].items()})
+        for r in _runs(inherited, scratch) if r["variant"] == "ps"]
+    ablation = scratch_comparison(runs, baseline="ps")
+    assert {r["variant"] for r in ablation} == {"no-kd"}
+    assert all(r["difference"] == pytest.approx(-1.0) for r in ablation)
+    with pytest.raises(ValueError, match="baseline must be 'scratch' or a variant"):
+        scratch_comparison(runs, baseline="kd")
+
+
+def test_pretrained_supernet_is_checked_and_trained(monkeypatch):
+    from nas_lessons import ofa
+
+    data = load_dataset("mnist1d", seed=0)
+    net = ofa.pretrained_supernet(data)
+    assert not net.training
+    # trained: the largest subnet is far above chance (10 classes) once recalibrated
+    assert evaluate_subnet(net, net.space.max_config(), data, n_val=500) > 60
+    with pytest.raises(ValueError, match="trained on MNIST-1D"):
+        ofa.pretrained_supernet(load_dataset("digits", seed=0))
+    runs = [dict(r, weights_sha256="0" * 64) if "weights_sha256" in r else r
+            for r in ofa.load_runs()]
+    monkeypatch.setattr(ofa, "load_runs", lambda: runs)
+    with pytest.raises(ValueError, match="does not match the SHA-256"):
+        ofa.pretrained_supernet(data)
+    monkeypatch.setattr(ofa, "load_runs", lambda: [])
+    with pytest.raises(FileNotFoundError, match="benchmarks/ofa.py"):
+        ofa.pretrained_supernet(data)
+
+
+def test_shipped_runs_cover_every_variant_and_seed():
+    """The full-scale run shipped: every ablation and the scratch baseline, >= 3 seeds,
+    >= 5 subnets each; the weights' record is the progressive-shrinking seed 0."""
+    from nas_lessons.ofa import load_runs
+
+    runs = [r for r in load_runs() if r["scale"] == 1.0]
+    parts = {(r["part"], r["variant"]) for r in runs}
+    assert parts == {("scratch", "scratch")} | {("supernet", v) for v in
+                                              ("ps", "no-transform", "no-sort", "no-kd",
+                                               "no-phases")}
+    for part, variant in parts:
+        rows = [r for r in runs if (r["part"], r["variant"]) == (part, variant)]
+        assert {r["seed"] for r in rows} >= {0, 1, 2}
+        assert all(len(r["subnets"]) >= 5 for r in rows)
+    assert [r["variant"] for r in runs if "weights_sha256" in r] == ["ps"]

@@ -100,3 +100,60 @@ def test_constraint_explorer_switches_between_sources_that_do_not_overlap():
         assert np.isclose(ex.latency.max, lat.max() * scale)
         ex.latency.value = ex.latency.min
         assert ex.result["n_feasible"] == int(np.sum(lat <= lat.min()))
+
+
+def _ofa_setup():
+    import torch
+
+    from nas_lessons.data import load_dataset
+    from nas_lessons.ofa import OFANetwork
+
+    class Table:  # latency without timing: a cost per active block, one scale per device
+        def __init__(self, scale):
+            self.scale = scale
+
+        def predict(self, config):
+            return self.scale * (1 + sum(k * e for *_, k, e in config.active(4)) / 100)
+
+        def measure(self, config):
+            return self.predict(config)
+
+    torch.manual_seed(0)
+    net = OFANetwork((1, 40), 10).eval()
+    tables = {"fast": Table(0.01), "slow": Table(100.0)}  # ranges that do not overlap
+    return net, load_dataset("mnist1d", seed=0), tables
+
+
+def test_ofa_deploy_searches_under_the_target_and_explains_bad_input():
+    import pytest
+
+    from nas_lessons.widgets import ofa_deploy
+
+    net, data, tables = _ofa_setup()
+    acc = lambda c: float(sum(c.expands))  # noqa: E731
+    lo = tables["slow"].predict(net.space.min_config())
+    hi = tables["slow"].predict(net.space.max_config())
+    r = ofa_deploy(net, data, accuracy=acc, tables=tables, device="slow",
+                   target=(lo + hi) / 2)
+    assert r["predicted_ms"] <= (lo + hi) / 2 and "slow" in r["message"]
+    r_hi = ofa_deploy(net, data, accuracy=acc, tables=tables, device="slow", target=hi)
+    assert r_hi["predicted_accuracy"] >= r["predicted_accuracy"]  # a looser target never hurts
+    low = ofa_deploy(net, data, accuracy=acc, tables=tables, device="slow", target=lo / 2)
+    assert low["config"] is None and "below the smallest subnet" in low["message"]
+    with pytest.raises(ValueError, match="devices: 'fast', 'slow'"):
+        ofa_deploy(net, data, accuracy=acc, tables=tables, device="phone", target=1.0)
+
+
+def test_ofa_deployer_switches_devices_and_follows_the_slider():
+    from nas_lessons.widgets import OFADeployer
+
+    net, data, tables = _ofa_setup()
+    w = OFADeployer(net, data, accuracy=lambda c: float(sum(c.expands)), tables=tables)
+    for device in ("slow", "fast", "slow"):
+        w.device.value = device
+        table = tables[device]
+        assert w.target.min == table.predict(net.space.min_config())
+        assert w.target.max == table.predict(net.space.max_config())
+        assert w.result["device"] == device and w.result["predicted_ms"] <= w.target.value
+    w.target.value = w.target.min  # only the smallest subnet fits: sampling cannot find it
+    assert w.result["config"] is None and "raise the target" in w.result["message"]
