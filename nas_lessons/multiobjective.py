@@ -7,7 +7,12 @@ A hardware limit is a constraint (`trial.set_constraint`, Deb's constrained domi
 infeasible archs stay in the study, marked, instead of vanishing. Random sampling at the same
 budget is the baseline every multi-objective search must beat. Results are judged by their
 Pareto front (non-dominated sorting, Deb et al. 2002) and the hypervolume it dominates up to
-a reference point (Zitzler & Thiele, 1998), whose choice decides what "better" means.
+a reference point (Zitzler & Thiele, 1998), whose choice decides what "better" means;
+`hypervolume` computes it for any number of objectives by slicing (While, Hingston, Barone &
+Huband, IEEE TEC 2006: HSO), `hypervolume_curve` as a function of the search budget.
+`nsga2_search` also runs the baselines at equal budget — random sampling and multi-objective
+TPE (Ozaki et al., GECCO 2020) — and can skip networks it has already evaluated (an NB201
+cell and its isomorphic relabellings are one network, lesson 02).
 """
 
 from __future__ import annotations
@@ -19,9 +24,13 @@ import optuna
 
 from .benchmark import NotInBenchmark
 from .optuna_bridge import suggest_arch
-from .spaces import NB201Arch
+from .spaces import NB201Arch, NB201Space
 
-__all__ = ["pareto_front", "pareto_ranks", "hypervolume_2d", "nsga2_search"]
+__all__ = ["pareto_front", "pareto_ranks", "hypervolume", "hypervolume_2d", "hypervolume_curve",
+           "nsga2_search", "distinct_networks", "SAMPLERS"]
+
+#: the multi-objective samplers `nsga2_search` runs at equal budget
+SAMPLERS = ("nsga2", "random", "tpe")
 
 
 def _as_min(points, senses) -> np.ndarray:
@@ -67,43 +76,101 @@ def pareto_front(points, senses) -> np.ndarray:
     return np.sort(np.array(_first_front(_as_min(points, senses)), dtype=int))
 
 
-def hypervolume_2d(points, ref, senses=("max", "min")) -> float:
-    """Area dominated by `points` and bounded by the reference point `ref` (Zitzler & Thiele,
-    1998), for two objectives. Points that do not beat `ref` in both objectives add nothing."""
+def _hv_min(f: np.ndarray, r: np.ndarray) -> float:
+    """Hypervolume of minimisation points `f` (all strictly better than `r`) up to `r`: slice
+    along the last objective; each slab is the (d-1)-dimensional hypervolume of the points
+    already below it times its thickness (HSO, While et al. 2006)."""
+    if f.shape[1] == 1:
+        return float(r[0] - f[:, 0].min())
+    f = f[_first_front(f)]
+    f = f[np.argsort(f[:, -1], kind="stable")]
+    hv = 0.0
+    for i in range(len(f)):
+        top = f[i + 1, -1] if i + 1 < len(f) else r[-1]
+        if top > f[i, -1]:
+            hv += _hv_min(f[: i + 1, :-1], r[:-1]) * (top - f[i, -1])
+    return float(hv)
+
+
+def hypervolume(points, ref, senses) -> float:
+    """The volume dominated by `points` and bounded by the reference point `ref` (Zitzler &
+    Thiele, 1998), for any number of objectives (`senses`: 'max' or 'min' each). Points that
+    do not beat `ref` in every objective add nothing. Exact, by slicing (HSO): fine for the
+    fronts of a search (hundreds of points, a few objectives)."""
     f = _as_min(points, senses)
-    if f.shape[1] != 2:
-        raise ValueError("hypervolume_2d needs exactly two objectives")
     r = _as_min(np.asarray(ref, dtype=float)[None, :], senses)[0]
     f = f[np.all(f < r, axis=1)]
-    hv, prev = 0.0, r[1]
-    for p in f[np.lexsort(f.T[::-1])]:
-        if p[1] < prev:
-            hv += (r[0] - p[0]) * (prev - p[1])
-            prev = p[1]
-    return float(hv)
+    return 0.0 if len(f) == 0 else _hv_min(f, r)
+
+
+def hypervolume_2d(points, ref, senses=("max", "min")) -> float:
+    """`hypervolume` for two objectives (accuracy up, latency down by default)."""
+    pts = np.asarray(points, dtype=float)
+    if len(senses) != 2 or (pts.ndim == 2 and pts.shape[1] != 2):
+        raise ValueError("hypervolume_2d needs exactly two objectives")
+    return hypervolume(points, ref, senses)
+
+
+def hypervolume_curve(values, ref, senses, budgets) -> list[float]:
+    """Hypervolume of the front of the first b evaluated points, for each b in `budgets`:
+    how a search's result grows with its budget. `values` are the points in the order the
+    search evaluated them (e.g. completed trials' `values`)."""
+    values = np.asarray(values, dtype=float)
+    if any(b < 1 or b > len(values) for b in budgets):
+        raise ValueError(f"budgets must lie in 1..{len(values)} (the points given), got "
+                         f"{list(budgets)}")
+    return [hypervolume(values[:b], ref, senses) for b in budgets]
 
 
 def nsga2_search(evaluate: Callable[[NB201Arch], tuple[float, float]], budget: int, *,
                  seed: int = 0, population_size: int = 20, max_latency_ms: float | None = None,
-                 random_baseline: bool = False) -> optuna.Study:
+                 sampler: str = "nsga2", dedup: bool = False) -> optuna.Study:
     """Maximise accuracy and minimise latency over the NB201 space; `evaluate(arch)` returns
     (accuracy, latency_ms). With `max_latency_ms` the limit is a constraint. The search stops
     after `budget` completed trials; archs a partial benchmark lacks are pruned, not counted.
-    `random_baseline=True` samples uniformly instead of NSGA-II."""
+    `sampler`: 'nsga2' (Optuna's `NSGAIISampler`), 'random' (uniform) or 'tpe' (Optuna's
+    multi-objective TPE). `dedup=True` prunes a trial whose network (NB201 canonical form)
+    was already evaluated, so that the budget counts distinct networks; at most 50 x `budget`
+    trials are drawn in all."""
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r}")
+    if not isinstance(budget, int) or budget < 1:
+        raise ValueError(f"budget must be a positive int, got {budget!r}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = (optuna.samplers.RandomSampler(seed=seed) if random_baseline else
-               optuna.samplers.NSGAIISampler(population_size=population_size, seed=seed))
-    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+    chosen = {"random": lambda: optuna.samplers.RandomSampler(seed=seed),
+              "tpe": lambda: optuna.samplers.TPESampler(seed=seed),
+              "nsga2": lambda: optuna.samplers.NSGAIISampler(population_size=population_size,
+                                                              seed=seed)}[sampler]()
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=chosen)
+    space, seen = NB201Space(), set()
 
     def objective(trial: optuna.Trial) -> tuple[float, float]:
+        arch = suggest_arch(trial)
+        if dedup:
+            key = space.canonical(arch)
+            if key in seen:
+                raise optuna.TrialPruned()
+            seen.add(key)
         try:
-            acc, lat = evaluate(suggest_arch(trial))
+            acc, lat = evaluate(arch)
         except NotInBenchmark:
             raise optuna.TrialPruned() from None
         if max_latency_ms is not None:
             trial.set_constraint("latency", lat - max_latency_ms)
         return acc, lat
 
+    def cap(study: optuna.Study, _trial) -> None:
+        if len(study.trials) >= 50 * budget:
+            study.stop()
+
     done = (optuna.trial.TrialState.COMPLETE,)
-    study.optimize(objective, callbacks=[optuna.study.MaxTrialsCallback(budget, states=done)])
+    study.optimize(objective, callbacks=[optuna.study.MaxTrialsCallback(budget, states=done),
+                                         cap])
     return study
+
+
+def distinct_networks(study: optuna.Study) -> int:
+    """How many different networks (NB201 canonical forms) the completed trials evaluated."""
+    space = NB201Space()
+    return len({space.canonical(suggest_arch(t)) for t in study.trials
+                if t.state == optuna.trial.TrialState.COMPLETE})

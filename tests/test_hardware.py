@@ -16,7 +16,13 @@ from nas_lessons.hardware import (
     prediction_report,
 )
 from nas_lessons.models import NB201Network
-from nas_lessons.multiobjective import hypervolume_2d, pareto_front, pareto_ranks
+from nas_lessons.multiobjective import (
+    hypervolume,
+    hypervolume_2d,
+    hypervolume_curve,
+    pareto_front,
+    pareto_ranks,
+)
 
 
 def brute_front(pts, senses):
@@ -165,3 +171,39 @@ def test_measure_latency_times_calls_without_autograd():
     assert seen and not any(seen)
     assert r["median_ms"] > 0 and r["calls"] >= r["blocks"] >= 1
     assert torch.is_grad_enabled()  # the caller's grad mode is restored
+
+
+def test_hypervolume_in_three_dimensions_matches_counting_unit_cubes():
+    """Integer points: the dominated volume is the number of unit cubes of the box below the
+    reference that some point dominates — counted directly."""
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        pts = rng.integers(0, 6, size=(rng.integers(1, 8), 3))
+        ref = np.array([6, 6, 6])
+        grid = np.stack(np.meshgrid(*[np.arange(6)] * 3, indexing="ij"), -1).reshape(-1, 3)
+        covered = np.any(np.all(pts[None, :, :] <= grid[:, None, :], axis=2), axis=1)
+        assert hypervolume(pts, ref, ["min"] * 3) == pytest.approx(covered.sum())
+
+
+def test_hypervolume_agrees_across_dimensions_and_senses():
+    pts = [(3.0, 4.0), (5.0, 8.0), (2.0, 9.0)]
+    assert hypervolume(pts, (0, 10), ("max", "min")) == hypervolume_2d(pts, ref=(0, 10)) == 22
+    # a constant third objective at distance 2 from the reference doubles the volume
+    pts3 = [(a, b, 1.0) for a, b in pts]
+    assert hypervolume(pts3, (0, 10, 3.0), ("max", "min", "min")) == pytest.approx(44)
+    assert hypervolume([(5.0,)], (2.0,), ("max",)) == 3.0
+    assert hypervolume([(1.0, 1.0, 9.0)], (0, 2, 5), ("max", "min", "min")) == 0.0
+    with pytest.raises(ValueError, match="senses must give 'min' or 'max'"):
+        hypervolume(pts, (0, 10), ("max",))
+    with pytest.raises(ValueError, match="exactly two objectives"):
+        hypervolume_2d(pts3, (0, 10, 3))
+
+
+def test_hypervolume_curve_grows_with_the_budget():
+    rng = np.random.default_rng(1)
+    vals = np.c_[rng.uniform(0, 100, 200), rng.uniform(0, 1, 200)]
+    curve = hypervolume_curve(vals, (0, 1), ("max", "min"), [1, 10, 50, 200])
+    assert curve == sorted(curve) and curve[-1] == pytest.approx(
+        hypervolume_2d(vals, (0, 1)))
+    with pytest.raises(ValueError, match="budgets must lie in 1..200"):
+        hypervolume_curve(vals, (0, 1), ("max", "min"), [0, 10])

@@ -5,7 +5,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nas_lessons.benchmark import NotInBenchmark
-from nas_lessons.multiobjective import hypervolume_2d, nsga2_search, pareto_front
+from nas_lessons.multiobjective import (
+    SAMPLERS,
+    distinct_networks,
+    hypervolume_2d,
+    nsga2_search,
+    pareto_front,
+)
 from nas_lessons.optuna_bridge import StrategySampler, suggest_arch
 from nas_lessons.search import at_seconds, compare_strategies, run_search
 from nas_lessons.spaces import NB201Space
@@ -232,11 +238,28 @@ def test_nsga2_counts_completed_trials_only():
             raise NotInBenchmark("not trained yet")
         return 50.0 + 8 * arch.count("nor_conv_3x3"), 1.0 + arch.count("nor_conv_3x3")
 
-    for random_baseline in (False, True):
-        study = nsga2_search(evaluate, 30, seed=0, population_size=10,
-                             random_baseline=random_baseline)
+    for sampler in SAMPLERS:
+        study = nsga2_search(evaluate, 30, seed=0, population_size=10, sampler=sampler)
         states = [t.state for t in study.trials]
         assert states.count(optuna.trial.TrialState.COMPLETE) == 30
+    with pytest.raises(ValueError, match="sampler must be one of nsga2, random, tpe"):
+        nsga2_search(evaluate, 30, sampler="grid")
+
+
+def test_nsga2_dedup_counts_distinct_networks():
+    """With dedup every completed trial is a different network (canonical form); without it
+    NSGA-II re-evaluates networks it has seen."""
+    def evaluate(arch):
+        return 50.0 + 8 * arch.count("nor_conv_3x3"), 1.0 + arch.count("nor_conv_3x3")
+
+    def distinct(study):
+        done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        return distinct_networks(study), len(done)
+
+    n, total = distinct(nsga2_search(evaluate, 120, seed=0, population_size=10, dedup=True))
+    assert n == total == 120
+    n, total = distinct(nsga2_search(evaluate, 120, seed=0, population_size=10))
+    assert total == 120 and n < 120
 
 
 def test_regularized_evolution_starts_from_a_given_population():
