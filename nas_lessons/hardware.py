@@ -205,7 +205,7 @@ class LatencyTable:
     `build()` measures every op of the space at every (channels, length) it occurs with;
     `fit(archs, measured)` fits latency ~ overhead + scale * (sum of the cells' op latencies)
     by least squares (the overhead covers stem, reductions, head and the node additions);
-    `fit_ridge` fits a learned alternative, ridge regression on per-stage op counts.
+    `fit_ridge` fits a learned alternative, ridge regression on the cell's op counts.
     """
 
     def __init__(self, *, C: int = 8, N: int = 1, num_classes: int = 10,
@@ -261,7 +261,10 @@ class LatencyTable:
 
     @staticmethod
     def features(arch: ArchLike) -> np.ndarray:
-        """Op counts of the cell (5 numbers): the ridge model's input."""
+        """Op counts of the cell (5 numbers): the ridge model's input. The same cell is in
+        every stage, so per-stage counts would repeat these; and the five counts always sum
+        to 6 edges, so they are collinear with the intercept — ridge's penalty picks one of
+        the equivalent solutions (a plain least-squares fit would not be unique)."""
         space = NB201Space()
         a = space.to_arch(arch)
         return np.array([a.count(op) for op in space.OPS], dtype=float)

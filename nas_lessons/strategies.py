@@ -64,16 +64,42 @@ class Strategy:
         Default: nothing to undo."""
 
 
-class RandomSearch(Strategy):
-    """Uniform random architectures."""
+class _Constrained:
+    """Rejection of infeasible proposals before evaluation (a hardware limit is cheap to
+    check, accuracy is not): `feasible(arch)` False means the proposal is drawn again and
+    counted in `rejected`, never dropped silently."""
+
+    def _init_constraint(self, feasible: Callable[[NB201Arch], bool] | None,
+                         max_tries: int) -> None:
+        self.feasible, self.max_tries, self.rejected = feasible, max_tries, 0
+
+    def _first_feasible(self, propose: Callable[[], NB201Arch]) -> NB201Arch:
+        for _ in range(self.max_tries):
+            arch = propose()
+            if self.feasible is None or self.feasible(arch):
+                return arch
+            self.rejected += 1
+        raise ValueError(f"no feasible architecture in {self.max_tries} proposals; the "
+                         "constraint may be unsatisfiable — relax it")
+
+
+class RandomSearch(_Constrained, Strategy):
+    """Uniform random architectures; with `feasible=`, uniform over the feasible ones
+    (rejection sampling, rejections counted in `rejected`)."""
 
     name = "rs"
 
+    def __init__(self, *, feasible: Callable[[NB201Arch], bool] | None = None,
+                 max_tries: int = 10_000, space: NB201Space | None = None,
+                 seed: int = 0) -> None:
+        super().__init__(space=space, seed=seed)
+        self._init_constraint(feasible, max_tries)
+
     def ask(self) -> NB201Arch:
-        return self.space.sample(self.rng)
+        return self._first_feasible(lambda: self.space.sample(self.rng))
 
 
-class RegularizedEvolution(Strategy):
+class RegularizedEvolution(_Constrained, Strategy):
     """Aging evolution: the population is a queue of the last `population_size` told archs."""
 
     name = "re"
@@ -97,7 +123,7 @@ class RegularizedEvolution(Strategy):
         self.population: deque[tuple[NB201Arch, float]] = deque()
         #: optional hardware constraint: proposals with feasible(arch) False are rejected
         #: before evaluation and counted in `rejected` (never dropped silently)
-        self.feasible, self.max_tries, self.rejected = feasible, max_tries, 0
+        self._init_constraint(feasible, max_tries)
         #: the first members, proposed in order before any random one (e.g. the best of many
         #: random cells by a zero-cost proxy: a warm start, Abdelfattah et al. 2021, Sec. 5)
         self.initial = deque(self.space.to_arch(a) for a in initial)
@@ -112,13 +138,7 @@ class RegularizedEvolution(Strategy):
         return self.space.mutate(parent, self.rng)
 
     def ask(self) -> NB201Arch:
-        for _ in range(self.max_tries):
-            arch = self._propose()
-            if self.feasible is None or self.feasible(arch):
-                return arch
-            self.rejected += 1
-        raise ValueError(f"no feasible architecture in {self.max_tries} proposals; the "
-                         "constraint may be unsatisfiable — relax it")
+        return self._first_feasible(self._propose)
 
     def tell(self, arch: ArchLike, score: float) -> None:
         self.population.append((self.space.to_arch(arch), float(score)))

@@ -183,6 +183,20 @@ def test_constrained_evolution_rejects_and_counts():
         never.ask()
 
 
+def test_constrained_random_search_is_uniform_over_the_feasible_cells():
+    few_convs = lambda a: a.count("nor_conv_3x3") <= 1  # noqa: E731
+    rs = RandomSearch(seed=0, feasible=few_convs)
+    archs = [rs.ask() for _ in range(400)]
+    assert all(few_convs(a) for a in archs) and rs.rejected > 0
+    # uniform over feasible cells: P(no 3x3 conv | <= 1) = 4^6 / (4^6 + 6 * 4^5) = 0.4
+    share = np.mean([a.count("nor_conv_3x3") == 0 for a in archs])
+    assert 0.33 < share < 0.47
+    # rejections: P(> 1 conv) = 1 - 10240 / 15625 = 0.34 of the proposals
+    assert 0.25 < rs.rejected / (rs.rejected + len(archs)) < 0.43
+    with pytest.raises(ValueError, match="unsatisfiable"):
+        RandomSearch(seed=0, feasible=lambda a: False, max_tries=20).ask()
+
+
 def test_nsga2_front_and_constraint():
     def evaluate(arch):
         lat = 0.3 + 0.2 * arch.count("nor_conv_3x3") + 0.1 * arch.count("nor_conv_1x1")
