@@ -12,7 +12,10 @@ a reference point (Zitzler & Thiele, 1998), whose choice decides what "better" m
 Huband, IEEE TEC 2006: HSO), `hypervolume_curve` as a function of the search budget.
 `nsga2_search` also runs the baselines at equal budget — random sampling and multi-objective
 TPE (Ozaki et al., GECCO 2020) — and can skip networks it has already evaluated (an NB201
-cell and its isomorphic relabellings are one network, lesson 02).
+cell and its isomorphic relabellings are one network, lesson 02). `mnasnet_reward` is the
+other way to trade accuracy for latency: one scalar reward with a soft or a hard latency
+target (Tan et al., CVPR 2019), which any single-objective search can maximise
+(`RewardObjective`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from .optuna_bridge import suggest_arch
 from .spaces import NB201Arch, NB201Space
 
 __all__ = ["pareto_front", "pareto_ranks", "hypervolume", "hypervolume_2d", "hypervolume_curve",
-           "nsga2_search", "distinct_networks", "SAMPLERS"]
+           "nsga2_search", "distinct_networks", "mnasnet_reward", "RewardObjective",
+           "SAMPLERS"]
 
 #: the multi-objective samplers `nsga2_search` runs at equal budget
 SAMPLERS = ("nsga2", "random", "tpe")
@@ -174,3 +178,37 @@ def distinct_networks(study: optuna.Study) -> int:
     space = NB201Space()
     return len({space.canonical(suggest_arch(t)) for t in study.trials
                 if t.state == optuna.trial.TrialState.COMPLETE})
+
+
+def mnasnet_reward(accuracy, latency, target: float, *, alpha: float = -0.07,
+                   beta: float = -0.07):
+    """MnasNet's reward (Tan et al., CVPR 2019, Eq. 2): ACC × (LAT / T)^w with w = `alpha`
+    if LAT <= T, else `beta`. α = β = −0.07 (the paper's choice) is a *soft* target: a
+    network twice as slow must be about 5% more accurate (2^−0.07 ≈ 0.953) to score the
+    same, on either side of T. α = 0, β = −1 is a *hard* one: no reward for being faster than
+    T, a steep penalty above it. Works on scalars and arrays."""
+    if not target > 0:
+        raise ValueError(f"target must be a positive latency, got {target!r}")
+    lat = np.asarray(latency, dtype=float)
+    w = np.where(lat <= target, alpha, beta)
+    out = np.asarray(accuracy, dtype=float) * (lat / target) ** w
+    return float(out) if out.ndim == 0 else out
+
+
+class RewardObjective:
+    """Wrap an objective (a dict with 'score' = accuracy) so that a single-objective search
+    maximises `mnasnet_reward` instead; `latency(arch)` gives the latency, the returned dict
+    keeps 'accuracy' and 'latency_ms' beside the new 'score'."""
+
+    def __init__(self, objective, latency, target: float, *, alpha: float = -0.07,
+                 beta: float = -0.07) -> None:
+        self.objective, self.latency, self.target = objective, latency, target
+        self.alpha, self.beta = alpha, beta
+
+    def __call__(self, arch) -> dict:
+        r = dict(self.objective(arch))
+        lat = self.latency(arch)
+        r.update(accuracy=r["score"], latency_ms=lat,
+                 score=mnasnet_reward(r["score"], lat, self.target, alpha=self.alpha,
+                                      beta=self.beta))
+        return r

@@ -17,9 +17,11 @@ from nas_lessons.hardware import (
 )
 from nas_lessons.models import NB201Network
 from nas_lessons.multiobjective import (
+    RewardObjective,
     hypervolume,
     hypervolume_2d,
     hypervolume_curve,
+    mnasnet_reward,
     pareto_front,
     pareto_ranks,
 )
@@ -207,3 +209,20 @@ def test_hypervolume_curve_grows_with_the_budget():
         hypervolume_2d(vals, (0, 1)))
     with pytest.raises(ValueError, match="budgets must lie in 1..200"):
         hypervolume_curve(vals, (0, 1), ("max", "min"), [0, 10])
+
+
+def test_mnasnet_reward_soft_and_hard():
+    # soft (the paper's alpha = beta = -0.07): twice as slow needs ~5% more accuracy
+    assert mnasnet_reward(80.0, 2.0, 1.0) == pytest.approx(80.0 * 2**-0.07)
+    assert mnasnet_reward(80.0, 0.5, 1.0) == pytest.approx(80.0 * 0.5**-0.07)  # faster: bonus
+    assert mnasnet_reward(80.0, 1.0, 1.0) == 80.0
+    # hard (alpha = 0, beta = -1): no bonus below the target, halved at twice the target
+    hard = dict(alpha=0.0, beta=-1.0)
+    assert mnasnet_reward(80.0, 0.5, 1.0, **hard) == 80.0
+    assert mnasnet_reward(80.0, 2.0, 1.0, **hard) == pytest.approx(40.0)
+    np.testing.assert_allclose(mnasnet_reward([80.0, 80.0], [0.5, 2.0], 1.0, **hard), [80, 40])
+    with pytest.raises(ValueError, match="target must be a positive latency"):
+        mnasnet_reward(80.0, 1.0, 0.0)
+    wrapped = RewardObjective(lambda a: {"score": 90.0, "cost": 1.0}, lambda a: 2.0, 1.0, **hard)
+    r = wrapped(("none",) * 6)
+    assert r["score"] == pytest.approx(45.0) and r["accuracy"] == 90.0 and r["latency_ms"] == 2.0
