@@ -210,9 +210,10 @@ class LatencyTable:
 
     def __init__(self, *, C: int = 8, N: int = 1, num_classes: int = 10,
                  input_shape: tuple[int, ...] = (1, 40), reduction: str = "cheap",
-                 threads: int = 1) -> None:
+                 threads: int = 1, batch_size: int = 1) -> None:
         self.C, self.N, self.num_classes, self.reduction = C, N, num_classes, reduction
-        self.input_shape, self.threads = tuple(input_shape), threads
+        #: the "device": how many threads, how many inputs per call
+        self.input_shape, self.threads, self.batch_size = tuple(input_shape), threads, batch_size
         self.rank = len(input_shape) - 1
         self.table: dict[tuple[str, int], float] = {}
         self.overhead, self.scale = 0.0, 1.0
@@ -238,7 +239,7 @@ class LatencyTable:
                     mods[(op, stage)] = (make_op(op, c, c, 1, rank=self.rank), (c, *spatial))
         for _ in range(passes):
             for key, (m, shape) in mods.items():
-                ms = measure_latency(m, shape, threads=self.threads,
+                ms = measure_latency(m, shape, threads=self.threads, batch_size=self.batch_size,
                                      min_run_time=min_run_time)["median_ms"]
                 self.table[key] = min(self.table[key], ms)
         return self
@@ -282,8 +283,9 @@ class LatencyTable:
         return float(self.ridge.predict(self.features(arch)[None, :])[0])
 
     def measure(self, archs, *, min_run_time: float = 0.05, passes: int = 3) -> list[float]:
-        """Measured batch-1 latency (ms) of the networks built from `archs`: the minimum over
-        `passes` sweeps over all of them (see `build`). Sets `repeatability`."""
+        """Measured latency (ms per call of `batch_size` inputs) of the networks built from
+        `archs`: the minimum over `passes` sweeps over all of them (see `build`). Sets
+        `repeatability`."""
         nets = [NB201Network(a, C=self.C, N=self.N, num_classes=self.num_classes,
                              in_channels=self.input_shape[0], rank=self.rank,
                              reduction=self.reduction) for a in archs]
@@ -291,6 +293,7 @@ class LatencyTable:
         for k in range(passes):
             for i, net in enumerate(nets):
                 runs[k, i] = measure_latency(net, self.input_shape, threads=self.threads,
+                                             batch_size=self.batch_size,
                                              min_run_time=min_run_time)["median_ms"]
         ordered = np.sort(runs, axis=0)
         best = ordered[0]

@@ -128,9 +128,12 @@ def hypervolume_curve(values, ref, senses, budgets) -> list[float]:
 
 def nsga2_search(evaluate: Callable[[NB201Arch], tuple[float, float]], budget: int, *,
                  seed: int = 0, population_size: int = 20, max_latency_ms: float | None = None,
+                 constraint: Callable[[NB201Arch], dict[str, float]] | None = None,
                  sampler: str = "nsga2", dedup: bool = False) -> optuna.Study:
     """Maximise accuracy and minimise latency over the NB201 space; `evaluate(arch)` returns
-    (accuracy, latency_ms). With `max_latency_ms` the limit is a constraint. The search stops
+    (accuracy, latency_ms). With `max_latency_ms` the limit is a constraint; `constraint(arch)`
+    adds any others as {name: value} (values <= 0 are met: Deb's constrained domination,
+    `trial.set_constraint`). The search stops
     after `budget` completed trials; archs a partial benchmark lacks are pruned, not counted.
     `sampler`: 'nsga2' (Optuna's `NSGAIISampler`), 'random' (uniform) or 'tpe' (Optuna's
     multi-objective TPE). `dedup=True` prunes a trial whose network (NB201 canonical form)
@@ -161,6 +164,8 @@ def nsga2_search(evaluate: Callable[[NB201Arch], tuple[float, float]], budget: i
             raise optuna.TrialPruned() from None
         if max_latency_ms is not None:
             trial.set_constraint("latency", lat - max_latency_ms)
+        for name, value in (constraint(arch) if constraint is not None else {}).items():
+            trial.set_constraint(name, value)
         return acc, lat
 
     def cap(study: optuna.Study, _trial) -> None:

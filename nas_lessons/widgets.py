@@ -5,8 +5,11 @@ only wires controls to it and redraws.
 
 * `CellBuilder` (lesson 02): six dropdowns, one per NAS-Bench-201 edge; the cell is redrawn and
   its parameters and FLOPs are recomputed as the student changes an op.
-* `ConstraintExplorer` (lesson 06): sliders for hardware limits; the feasible architectures,
-  the Pareto front and the best feasible cell follow (logic: `explore`).
+* `ConstraintExplorer` (lesson 06): sliders for hardware limits and an accuracy floor, a
+  latency source and a cost axis; the feasible architectures, their Pareto front, the best
+  feasible cell and the cells whose feasibility depends on the latency source follow, and a
+  button searches under the limits (logic: `explore`, `feasibility_disagreement`,
+  `search_under_constraints`).
 * `OFADeployer` (lesson 07): a latency target and a device; Once-for-All's search picks a
   subnet of the trained supernet for them, which is drawn, measured and placed on the
   device's accuracy-latency curve (logic: `ofa_deploy`).
@@ -18,8 +21,8 @@ from .hardware import HardwareConstraints, count_flops, count_params
 from .models import NB201Network
 from .spaces import ArchLike, NB201Space
 
-__all__ = ["cell_summary", "CellBuilder", "explore", "ConstraintExplorer", "ofa_deploy",
-           "OFADeployer"]
+__all__ = ["cell_summary", "CellBuilder", "explore", "feasibility_disagreement",
+           "search_under_constraints", "ConstraintExplorer", "ofa_deploy", "OFADeployer"]
 
 
 def _set_range(slider, lo: float, hi: float, *, steps: int = 100) -> None:
@@ -88,6 +91,7 @@ class CellBuilder:
             fig, ax = plt.subplots(figsize=(6, 2.6))
             draw_nb201_cell(self.arch, ax=ax)
             plt.show()
+            plt.close(fig)
         self.summary = s
         return s
 
@@ -98,44 +102,134 @@ class CellBuilder:
 
 
 # ---- lesson 06: hardware constraint explorer ---------------------------------------------------
-def explore(metrics: dict, constraints: HardwareConstraints) -> dict:
+#: the cost axes the explorer can plot against accuracy, with their units
+COST_AXES = {"latency_ms": "latency (ms)", "params": "parameters", "flops": "FLOPs",
+             "memory_mb": "memory (MB)"}
+
+
+def explore(metrics: dict, constraints: HardwareConstraints, *,
+            min_accuracy: float | None = None, x: str = "latency_ms") -> dict:
     """The explorer's logic, without widgets. `metrics` maps 'accuracy', 'latency_ms',
     'params', 'flops' and optionally 'memory_mb' to arrays over the same archs (NaN where
-    unknown); `constraints` is a `HardwareConstraints`. Returns the feasible mask, their
-    count, the most accurate feasible arch (index) and a message; never raises for an
-    infeasible setting."""
+    unknown); `constraints` is a `HardwareConstraints`, `min_accuracy` an accuracy floor (%).
+    Returns the feasible mask, their count, the most accurate feasible arch (index), the
+    Pareto front *of the feasible archs* over (accuracy, `x`) and a message; never raises for
+    an infeasible setting."""
     import numpy as np
 
     from .multiobjective import pareto_front
 
+    if x not in COST_AXES or x not in metrics:
+        raise ValueError(f"x must be one of the metrics given: "
+                         f"{', '.join(k for k in COST_AXES if k in metrics)}; got {x!r}")
     acc = np.asarray(metrics["accuracy"], dtype=float)
     known = np.isfinite(acc)
     given = {k: metrics[k] for k in ("latency_ms", "memory_mb", "params", "flops")
              if k in metrics}
     ok = known & constraints.feasible(**given)
+    if min_accuracy is not None:
+        ok = ok & (np.nan_to_num(acc, nan=-np.inf) >= min_accuracy)
     n = int(ok.sum())
-    lat = np.asarray(metrics["latency_ms"], dtype=float)
-    both = known & np.isfinite(lat)
-    idx = np.flatnonzero(both)
-    front = idx[pareto_front(np.stack([acc[idx], lat[idx]], 1), ["max", "min"])]
+    cost = np.asarray(metrics[x], dtype=float)
+    idx = np.flatnonzero(ok & np.isfinite(cost))
+    front = (idx[pareto_front(np.stack([acc[idx], cost[idx]], 1), ["max", "min"])]
+             if len(idx) else idx)
     if n == 0:
-        tight = list(constraints.excess(**given))
+        tight = list(constraints.excess(**given)) + (["min_accuracy"] if min_accuracy else [])
         return {"feasible": ok, "n_feasible": 0, "best": None, "front": front,
                 "message": f"No architecture satisfies all limits ({', '.join(tight)}); "
                            "relax a slider."}
     best = int(np.flatnonzero(ok)[np.argmax(acc[ok])])
+    lat = np.asarray(metrics["latency_ms"], dtype=float)
     return {"feasible": ok, "n_feasible": n, "best": best, "front": front,
             "message": f"{n:,} of {int(known.sum()):,} architectures feasible; best "
-                       f"{acc[best]:.2f}% at {lat[best]:.3f} ms"}
+                       f"{acc[best]:.2f}% at {lat[best]:.3f} ms; {len(front)} on the "
+                       "feasible front"}
+
+
+def feasibility_disagreement(latency_a, latency_b, limit: float):
+    """Archs that one latency source calls feasible under `limit` (ms) and the other does not
+    (e.g. a lookup table's prediction vs a measurement): a boolean mask."""
+    import numpy as np
+
+    a, b = np.asarray(latency_a, dtype=float), np.asarray(latency_b, dtype=float)
+    return np.isfinite(a) & np.isfinite(b) & ((a <= limit) != (b <= limit))
+
+
+def search_under_constraints(archs: list, metrics: dict, constraints: HardwareConstraints, *,
+                             min_accuracy: float | None = None, budget: int = 100,
+                             seed: int = 0) -> dict:
+    """Run two searches over the table `archs` × `metrics` (as in `explore`) under the
+    explorer's limits: regularized evolution that rejects proposals breaking a hardware limit
+    before evaluating them, and NSGA-II on (accuracy, latency) with every limit an Optuna
+    constraint; `budget` evaluations each. Returns, per search, the most accurate cell it
+    evaluated that meets every limit and the floor (index into `archs`, or None) and how
+    many of its evaluations broke a limit; and the feasible oracle (`explore`'s best)."""
+    import numpy as np
+
+    from .benchmark import NotInBenchmark
+    from .multiobjective import nsga2_search
+    from .search import run_search
+    from .spaces import NB201Space
+    from .strategies import RegularizedEvolution
+
+    space = NB201Space()
+    row = {space.canonical(space.to_arch(a)): i for i, a in enumerate(archs)}
+    acc = np.asarray(metrics["accuracy"], dtype=float)
+    given = {k: np.asarray(metrics[k], dtype=float)
+             for k in ("latency_ms", "memory_mb", "params", "flops") if k in metrics}
+
+    def index(arch) -> int:
+        i = row.get(space.canonical(arch))
+        if i is None or not np.isfinite(acc[i]):
+            raise NotInBenchmark(f"{space.format(arch)} has no accuracy in the table")
+        return i
+
+    def hardware_ok(arch) -> bool:
+        i = row.get(space.canonical(arch))
+        return i is None or bool(constraints.feasible(**{k: v[i] for k, v in given.items()}))
+
+    ok = explore(metrics, constraints, min_accuracy=min_accuracy)["feasible"]
+
+    def result(evaluated: list[int]) -> dict:
+        good = [i for i in evaluated if ok[i]]
+        return {"best": max(good, key=lambda i: acc[i]) if good else None,
+                "evaluations": len(evaluated),
+                "infeasible_evaluations": sum(not ok[i] for i in evaluated)}
+
+    re = RegularizedEvolution(seed=seed, feasible=hardware_ok)
+    traj = run_search(re, lambda a: {"score": float(acc[index(a)]), "test_acc": float("nan"),
+                                     "cost": 1.0}, budget)
+    out = {"RE, rejection": {**result([index(a) for a in traj.archs]), "rejected": re.rejected}}
+
+    def excess(i: int) -> dict[str, float]:
+        return {k: float(np.nan_to_num(v, nan=np.inf))
+                for k, v in constraints.excess(**{k: v[i] for k, v in given.items()}).items()}
+
+    def evaluate(arch):
+        i = index(arch)
+        return float(acc[i]), float(given["latency_ms"][i])
+
+    from .optuna_bridge import suggest_arch
+
+    study = nsga2_search(evaluate, budget, seed=seed,
+                         constraint=lambda arch: excess(index(arch)))
+    done = [index(suggest_arch(t)) for t in study.trials if t.state.name == "COMPLETE"]
+    out["NSGA-II"] = result(done)
+    out["oracle"] = explore(metrics, constraints, min_accuracy=min_accuracy)["best"]
+    return out
 
 
 class ConstraintExplorer:
-    """Sliders for max latency, params, FLOPs and memory, and a choice of latency source; the
-    scatter of accuracy vs latency, the feasible points, the Pareto front and the best
-    feasible cell are redrawn on every change."""
+    """Constraint tuning over a table of architectures: sliders for latency, parameters,
+    FLOPs and (if given) memory limits and an accuracy floor; a latency source (e.g. the
+    benchmark's measurement or your lookup table); an axis to plot accuracy against. The
+    feasible cells, their Pareto front, the best feasible cell (drawn) and the cells whose
+    feasibility the latency sources disagree on are redrawn on every change; a button runs
+    `search_under_constraints` and marks what each search found against the oracle."""
 
-    def __init__(self, archs: list, accuracy, sources: dict, params, flops, memory=None
-                 ) -> None:
+    def __init__(self, archs: list, accuracy, sources: dict, params, flops, memory=None, *,
+                 budget: int = 100) -> None:
         import ipywidgets as W
         import numpy as np
 
@@ -143,29 +237,40 @@ class ConstraintExplorer:
         self.sources = {k: np.asarray(v, dtype=float) for k, v in sources.items()}
         self.params, self.flops = np.asarray(params, float), np.asarray(flops, float)
         self.memory = None if memory is None else np.asarray(memory, float)
+        self.budget, self.searched = budget, None
+        style = {"description_width": "150px"}
 
-        def slider(desc, values, fmt):
-            hi = float(np.nanmax(values))
-            return W.FloatSlider(value=hi, min=float(np.nanmin(values)), max=hi,
-                                 step=(hi - float(np.nanmin(values))) / 100, description=desc,
-                                 readout_format=fmt, continuous_update=False,
-                                 layout=W.Layout(width="420px"))
+        def slider(desc, values, fmt, *, low=False):
+            lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+            return W.FloatSlider(value=lo if low else hi, min=lo, max=hi, step=(hi - lo) / 100,
+                                 description=desc, readout_format=fmt, continuous_update=False,
+                                 style=style, layout=W.Layout(width="480px"))
 
         first = next(iter(self.sources.values()))
-        self.source = W.Dropdown(options=list(self.sources), description="latency")
-        self.latency = slider("max ms", first, ".3f")
-        self.max_params = slider("max params (M)", self.params / 1e6, ".4f")
-        self.max_flops = slider("max MFLOPs", self.flops / 1e6, ".3f")
+        self.source = W.Dropdown(options=list(self.sources), description="latency source",
+                                 style=style)
+        self.latency = slider("max latency (ms)", first, ".3f")
+        self.max_params = slider("max params (millions)", self.params / 1e6, ".4f")
+        self.max_flops = slider("max FLOPs (millions)", self.flops / 1e6, ".3f")
+        self.min_acc = slider("min accuracy (%)", self.acc, ".1f", low=True)
+        axes = {v: k for k, v in COST_AXES.items() if k != "memory_mb" or memory is not None}
+        self.axis = W.Dropdown(options=axes, value="latency_ms", description="plot against",
+                               style=style)
         controls = [self.source, self.latency, self.max_params, self.max_flops]
         if self.memory is not None:
-            self.max_memory = slider("max MB", self.memory, ".3f")
+            self.max_memory = slider("max memory (MB)", self.memory, ".3f")
             controls.append(self.max_memory)
+        controls += [self.min_acc, self.axis]
+        self.button = W.Button(description="search under these constraints",
+                               layout=W.Layout(width="260px"))
+        self.button.on_click(lambda _: self.search())
         self.info = W.HTML()
         self.plot = W.Output()
         for c in controls:
             c.observe(lambda _: self.update(), names="value")
         self.source.observe(self._rescale, names="value")
-        self.widget = W.VBox([W.HBox([W.VBox(controls), self.info]), self.plot])
+        self.widget = W.VBox([W.HBox([W.VBox(controls), W.VBox([self.info, self.button])]),
+                              self.plot])
         self.update()
 
     def _rescale(self, _=None) -> None:
@@ -187,36 +292,70 @@ class ConstraintExplorer:
             m["memory_mb"] = self.memory
         return m
 
+    def min_accuracy(self) -> float | None:
+        return None if self.min_acc.value <= self.min_acc.min else self.min_acc.value
+
+    def disagreement(self):
+        """Cells whose feasibility under the latency limit depends on the source."""
+        import numpy as np
+
+        current = self.sources[self.source.value]
+        out = np.zeros(len(self.acc), dtype=bool)
+        for name, other in self.sources.items():
+            if name != self.source.value:
+                out |= feasibility_disagreement(current, other, self.latency.value)
+        return out
+
+    def search(self) -> dict:
+        self.searched = search_under_constraints(
+            self.archs, self.metrics(), self.constraints(), min_accuracy=self.min_accuracy(),
+            budget=self.budget)
+        self.update()
+        return self.searched
+
     def update(self) -> dict:
         import matplotlib.pyplot as plt
 
         from .viz import draw_nb201_cell
 
-        r = explore(self.metrics(), self.constraints())
-        lat = self.sources[self.source.value]
-        self.info.value = f"<b>{r['message']}</b>"
+        x = self.axis.value
+        r = explore(self.metrics(), self.constraints(), min_accuracy=self.min_accuracy(), x=x)
+        xs = self.metrics()[x]
+        split = self.disagreement()
+        note = (f"<br>{int(split.sum()):,} cells are feasible by one latency source and not "
+                "by another (orange)" if len(self.sources) > 1 else "")
+        self.info.value = f"<b>{r['message']}</b>{note}"
         with self.plot:
             self.plot.clear_output(wait=True)
             fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 3.6),
                                           gridspec_kw={"width_ratios": [1.2, 1]})
-            ax.scatter(lat, self.acc, s=4, color="#cccccc", label="all")
+            ax.scatter(xs, self.acc, s=4, color="#cccccc", label="all")
             f = r["feasible"]
-            ax.scatter(lat[f], self.acc[f], s=5, color="#4c72b0", label="feasible")
-            fr = sorted(r["front"], key=lambda i: lat[i])
-            ax.plot(lat[fr], self.acc[fr], "-o", ms=3, color="#c44e52", label="Pareto front")
-            ax.set_xlabel(f"latency (ms, {self.source.value})")
+            ax.scatter(xs[f], self.acc[f], s=5, color="#4c72b0", label="feasible")
+            ax.scatter(xs[split], self.acc[split], s=12, marker="x", color="#dd8452",
+                       label="feasibility depends on the source")
+            fr = sorted(r["front"], key=lambda i: xs[i])
+            ax.plot(xs[fr], self.acc[fr], "-o", ms=3, color="#c44e52",
+                    label="front of the feasible cells")
+            if self.searched is not None:
+                for name, mk in (("RE, rejection", "s"), ("NSGA-II", "^")):
+                    b = self.searched[name]["best"]
+                    if b is not None:
+                        ax.scatter([xs[b]], [self.acc[b]], s=70, marker=mk, facecolor="none",
+                                   edgecolor="black", label=f"{name} found")
+            ax.set_xlabel(COST_AXES[x] + (f", {self.source.value}" if x == "latency_ms" else ""))
             ax.set_ylabel("accuracy (%)")
-            ax.legend(fontsize=8, loc="lower right")
+            ax.legend(fontsize=7, loc="lower right")
             if r["best"] is not None:
                 b = r["best"]
-                ax.scatter([lat[b]], [self.acc[b]], s=80, marker="*", color="black")
                 draw_nb201_cell(self.archs[b], ax=ax2, title=(
-                    f"best feasible: {self.acc[b]:.2f}%, {lat[b]:.3f} ms, "
-                    f"{self.params[b] / 1e3:.1f}k params"))
+                    f"best feasible: {self.acc[b]:.2f}%, {self.sources[self.source.value][b]:.3f}"
+                    f" ms, {self.params[b] / 1e3:.1f}k params"))
             else:
                 ax2.axis("off")
                 ax2.text(0.5, 0.5, r["message"], ha="center", va="center", wrap=True)
             plt.show()
+            plt.close(fig)
         self.result = r
         self.best_arch = None if r["best"] is None else NB201Space().format(self.archs[r["best"]])
         return r
@@ -320,6 +459,7 @@ class OFADeployer:
             ax2.set_ylabel("val accuracy (%)")
             ax2.legend(fontsize=8, loc="lower right")
             plt.show()
+            plt.close(fig)
         self.result = r
         return r
 

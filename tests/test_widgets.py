@@ -59,6 +59,66 @@ def test_explore_picks_best_feasible_and_front():
     assert r["best"] is None and r["n_feasible"] == 0 and "relax" in r["message"]
 
 
+def test_explore_front_is_the_feasible_front_and_follows_each_limit():
+    import pytest
+
+    from nas_lessons.hardware import HardwareConstraints
+    from nas_lessons.widgets import explore
+
+    m, C = _metrics(), HardwareConstraints
+    # unconstrained front over (accuracy, latency): 2, 0, 1, 4 (3 has no accuracy)
+    assert sorted(explore(m, C())["front"].tolist()) == [0, 1, 2, 4]
+    # latency <= 2: 4 leaves the front, and the front is only feasible cells
+    assert sorted(explore(m, C(max_latency_ms=2.0))["front"].tolist()) == [0, 1, 2]
+    # params <= 15k: 1 (20k) and 4 (40k) go
+    assert sorted(explore(m, C(max_params_m=0.015))["front"].tolist()) == [0, 2]
+    # FLOPs <= 1.5 M: the same two
+    assert sorted(explore(m, C(max_flops_m=1.5))["front"].tolist()) == [0, 2]
+    # memory limit, when memory is given
+    mm = dict(m, memory_mb=[1.0, 5.0, 1.0, 1.0, 1.0])
+    assert sorted(explore(mm, C(max_memory_mb=2.0))["front"].tolist()) == [0, 2, 4]
+    # accuracy floor 85%: 2 (80%) goes
+    r = explore(m, C(), min_accuracy=85.0)
+    assert sorted(r["front"].tolist()) == [0, 1, 4] and r["n_feasible"] == 3
+    assert "min_accuracy" in explore(m, C(), min_accuracy=99.0)["message"]
+    # another cost axis: against params, 0 (90%, 10k) and 2 (80%, 5k) and 1, 4 stay
+    assert sorted(explore(m, C(), x="params")["front"].tolist()) == [0, 1, 2, 4]
+    with pytest.raises(ValueError, match="x must be one of the metrics given"):
+        explore(m, C(), x="memory_mb")
+
+
+def test_feasibility_disagreement():
+    import numpy as np
+
+    from nas_lessons.widgets import feasibility_disagreement
+
+    got = feasibility_disagreement([0.5, 1.5, 0.9, np.nan], [0.7, 0.9, 1.2, 0.1], 1.0)
+    assert got.tolist() == [False, True, True, False]
+
+
+def test_search_under_constraints_respects_every_limit():
+    import numpy as np
+
+    from nas_lessons.hardware import HardwareConstraints
+    from nas_lessons.spaces import NB201Space
+    from nas_lessons.widgets import explore, search_under_constraints
+
+    space = NB201Space()
+    archs = space.unique_archs()[:400]
+    convs = np.array([a.count("nor_conv_3x3") + a.count("nor_conv_1x1") for a in archs], float)
+    m = {"accuracy": 80 + 3 * convs - 0.1 * np.arange(len(archs)) % 1,
+         "latency_ms": 0.5 + 0.1 * convs, "params": 1e4 * (1 + convs),
+         "flops": 1e6 * (1 + convs)}
+    limits = HardwareConstraints(max_latency_ms=0.75, max_params_m=0.04)
+    out = search_under_constraints(archs, m, limits, min_accuracy=85.0, budget=40, seed=0)
+    ok = explore(m, limits, min_accuracy=85.0)["feasible"]
+    assert out["oracle"] is not None and ok[out["oracle"]]
+    for name in ("RE, rejection", "NSGA-II"):
+        b = out[name]["best"]
+        assert b is None or (ok[b] and m["accuracy"][b] <= m["accuracy"][out["oracle"]])
+    assert out["RE, rejection"]["rejected"] > 0
+
+
 def test_constraint_explorer_sliders():
     import numpy as np
 
@@ -157,3 +217,27 @@ def test_ofa_deployer_switches_devices_and_follows_the_slider():
         assert w.result["device"] == device and w.result["predicted_ms"] <= w.target.value
     w.target.value = w.target.min  # only the smallest subnet fits: sampling cannot find it
     assert w.result["config"] is None and "raise the target" in w.result["message"]
+
+
+def test_constraint_explorer_search_button_and_axis():
+    import numpy as np
+
+    from nas_lessons.spaces import NB201Space
+    from nas_lessons.widgets import ConstraintExplorer
+
+    space = NB201Space()
+    archs = space.unique_archs()[:200]
+    convs = np.array([a.count("nor_conv_3x3") for a in archs], float)
+    lat = 0.5 + 0.1 * convs
+    ex = ConstraintExplorer(archs, 80 + 3 * convs, {"benchmark": lat, "table": lat * 1.1},
+                            1e4 * (1 + convs), 1e6 * (1 + convs), budget=30)
+    ex.latency.value = 0.75
+    assert ex.result["n_feasible"] == int(np.sum(lat <= 0.75))
+    assert "feasible by one latency source" in ex.info.value
+    assert ex.disagreement().sum() == int(np.sum((lat <= 0.75) != (lat * 1.1 <= 0.75)))
+    ex.axis.value = "params"
+    assert ex.result["n_feasible"] == int(np.sum(lat <= 0.75))
+    ex.min_acc.value = 85.0
+    assert ex.result["n_feasible"] == int(np.sum((lat <= 0.75) & (80 + 3 * convs >= 85)))
+    found = ex.search()
+    assert found["oracle"] == ex.result["best"]
