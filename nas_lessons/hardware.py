@@ -24,7 +24,7 @@ from .models import NB201Network
 from .ops import NB201_OPS, make_op
 from .spaces import ArchLike, NB201Space
 
-__all__ = ["count_params", "count_flops", "measure_latency", "op_costs", "memory_mb",
+__all__ = ["count_params", "count_flops", "measure_latency", "op_costs", "memory_mb", "deployed",
            "HardwareConstraints", "LatencyTable", "prediction_report", "CPUContention",
            "cpu_model", "machine_info"]
 
@@ -152,6 +152,31 @@ def memory_mb(model: nn.Module, input_shape: tuple[int, ...], batch_size: int = 
             h.remove()
     params = sum(p.numel() * p.element_size() for p in model.parameters())
     return (params + total[0]) / 1e6
+
+
+def deployed(model: nn.Module, *, fuse_conv_bn: bool = False,
+             int8_dynamic: bool = False) -> nn.Module:
+    """`model` (in eval mode) as an inference runtime would run it. `fuse_conv_bn` folds
+    every BatchNorm that follows a convolution into the convolution's weights and traces the
+    network into one flat graph (`torch.fx.experimental.optimization.fuse`): the same
+    function (up to float rounding), fewer operators — which is why a lookup table of
+    separately measured ops stops adding up (nn-Meter's point: runtimes fuse kernels; Zhang et
+    al., MobiSys 2021). `int8_dynamic` quantizes the weights of Linear layers to int8
+    (`torch.ao.quantization.quantize_dynamic`; PyTorch's dynamic quantization covers Linear
+    and recurrent layers only, and is deprecated in favour of torchao)."""
+    import copy
+    import warnings
+
+    out = copy.deepcopy(model).eval()
+    if fuse_conv_bn:
+        from torch.fx.experimental.optimization import fuse
+
+        out = fuse(out)
+    if int8_dynamic:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = torch.ao.quantization.quantize_dynamic(out, {nn.Linear}, dtype=torch.qint8)
+    return out
 
 
 # ---- constraints -------------------------------------------------------------------------------
@@ -282,13 +307,14 @@ class LatencyTable:
             raise ValueError("call fit_ridge() first")
         return float(self.ridge.predict(self.features(arch)[None, :])[0])
 
-    def measure(self, archs, *, min_run_time: float = 0.05, passes: int = 3) -> list[float]:
+    def measure(self, archs, *, min_run_time: float = 0.05, passes: int = 3,
+                **deploy) -> list[float]:
         """Measured latency (ms per call of `batch_size` inputs) of the networks built from
-        `archs`: the minimum over `passes` sweeps over all of them (see `build`). Sets
-        `repeatability`."""
-        nets = [NB201Network(a, C=self.C, N=self.N, num_classes=self.num_classes,
-                             in_channels=self.input_shape[0], rank=self.rank,
-                             reduction=self.reduction) for a in archs]
+        `archs`, as `deployed(net, **deploy)` runs them: the minimum over `passes` sweeps over
+        all of them (see `build`). Sets `repeatability`."""
+        nets = [deployed(NB201Network(a, C=self.C, N=self.N, num_classes=self.num_classes,
+                                      in_channels=self.input_shape[0], rank=self.rank,
+                                      reduction=self.reduction), **deploy) for a in archs]
         runs = np.zeros((passes, len(nets)))
         for k in range(passes):
             for i, net in enumerate(nets):

@@ -11,6 +11,7 @@ from nas_lessons.hardware import (
     HardwareConstraints,
     LatencyTable,
     cpu_model,
+    deployed,
     machine_info,
     memory_mb,
     prediction_report,
@@ -226,3 +227,24 @@ def test_mnasnet_reward_soft_and_hard():
     wrapped = RewardObjective(lambda a: {"score": 90.0, "cost": 1.0}, lambda a: 2.0, 1.0, **hard)
     r = wrapped(("none",) * 6)
     assert r["score"] == pytest.approx(45.0) and r["accuracy"] == 90.0 and r["latency_ms"] == 2.0
+
+
+def test_deployed_networks_compute_the_same_function():
+    import torch
+
+    net = NB201Network(("nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3", "skip_connect",
+                        "nor_conv_3x3", "none"), C=8, N=1, num_classes=10, in_channels=1, rank=1)
+    net.train()
+    net(torch.randn(16, 1, 40))  # BN statistics away from their initial values
+    net.eval()
+    x = torch.randn(8, 1, 40)
+    bns = lambda m: sum(isinstance(k, torch.nn.BatchNorm1d) for k in m.modules())  # noqa: E731
+    with torch.no_grad():
+        fused = deployed(net, fuse_conv_bn=True)
+        assert torch.allclose(fused(x), net(x), atol=1e-5)
+        assert bns(fused) < bns(net)  # folded into the convolutions
+        q = deployed(net, int8_dynamic=True)
+        assert torch.allclose(q(x), net(x), atol=0.05)  # int8 weights in the classifier only
+        assert not any(isinstance(m, torch.nn.Linear) and type(m) is torch.nn.Linear
+                       for m in q.modules())
+    assert bns(net) > 0 and net(x).shape == (8, 10)  # the original is untouched
