@@ -9,6 +9,7 @@ i.e. half of this; NAS-Bench-201 reports "FLOPs" that are MACs of conv and linea
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import os
 import platform
@@ -24,7 +25,8 @@ from .models import NB201Network
 from .ops import NB201_OPS, make_op
 from .spaces import ArchLike, NB201Space
 
-__all__ = ["count_params", "count_flops", "measure_latency", "op_costs", "memory_mb", "deployed",
+__all__ = ["count_params", "count_flops", "measure_latency", "op_costs", "memory_mb",
+           "peak_memory_mb", "deployed",
            "HardwareConstraints", "LatencyTable", "prediction_report", "CPUContention",
            "cpu_model", "machine_info"]
 
@@ -152,6 +154,62 @@ def memory_mb(model: nn.Module, input_shape: tuple[int, ...], batch_size: int = 
             h.remove()
     params = sum(p.numel() * p.element_size() for p in model.parameters())
     return (params + total[0]) / 1e6
+
+
+def peak_memory_mb(model: nn.Module, input_shape: tuple[int, ...], batch_size: int = 1
+                   ) -> float:
+    """Measured peak memory of one inference forward pass, in MB: the parameters and buffers,
+    plus the largest total size of tensors alive at the same time. Every tensor an operator
+    creates is recorded as it is created (a `TorchDispatchMode`) and released when the last
+    tensor viewing its storage is freed, so an activation counts only while something still
+    needs it — unlike `memory_mb`, which adds up every activation. Operators' internal
+    scratch buffers (e.g. im2col) are not tensors and are not counted."""
+    import weakref
+
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_flatten
+
+    state = {"live": 0, "peak": 0}
+    refs: dict[int, list[int]] = {}  # storage pointer -> [tensors alive, bytes]
+
+    def release(key: int) -> None:
+        entry = refs[key]
+        entry[0] -= 1
+        if entry[0] == 0:
+            state["live"] -= entry[1]
+            del refs[key]
+
+    weights = list(itertools.chain(model.parameters(), model.buffers()))
+    counted_apart = {t.untyped_storage().data_ptr() for t in weights}
+
+    def track(t: torch.Tensor) -> None:
+        storage = t.untyped_storage()
+        key = storage.data_ptr()
+        if key == 0 or key in counted_apart:  # views of weights are not new memory
+            return
+        if key not in refs:
+            refs[key] = [0, storage.nbytes()]
+            state["live"] += storage.nbytes()
+            state["peak"] = max(state["peak"], state["live"])
+        refs[key][0] += 1
+        weakref.finalize(t, release, key)
+
+    class Live(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for t in tree_flatten(out)[0]:
+                if isinstance(t, torch.Tensor):
+                    track(t)
+            return out
+
+    fixed = sum(t.numel() * t.element_size() for t in weights)
+    with _probe(model, input_shape, batch_size, random=False) as x, torch.no_grad():
+        track(x)
+        with Live():
+            out = model(x)
+        peak = state["peak"]
+        del out
+    return (fixed + peak) / 1e6
 
 
 def deployed(model: nn.Module, *, fuse_conv_bn: bool = False,

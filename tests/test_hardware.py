@@ -14,6 +14,7 @@ from nas_lessons.hardware import (
     deployed,
     machine_info,
     memory_mb,
+    peak_memory_mb,
     prediction_report,
 )
 from nas_lessons.models import NB201Network
@@ -248,3 +249,28 @@ def test_deployed_networks_compute_the_same_function():
         assert not any(isinstance(m, torch.nn.Linear) and type(m) is torch.nn.Linear
                        for m in q.modules())
     assert bns(net) > 0 and net(x).shape == (8, 10)  # the original is untouched
+
+
+def test_peak_memory_counts_only_what_is_alive_at_once():
+    """A chain of five 1000->1000 layers on a batch of 10: at any time the input and two
+    activations (40 kB each) are alive, while the sum over layers is five activations."""
+    import torch
+
+    chain = torch.nn.Sequential(*[torch.nn.Linear(1000, 1000, bias=False) for _ in range(5)])
+    weights = 5 * 1000 * 1000 * 4 / 1e6
+    assert peak_memory_mb(chain, (1000,), 10) == pytest.approx(weights + 3 * 0.04)
+    assert memory_mb(chain, (1000,), 10) == pytest.approx(weights + 5 * 0.04)
+
+    class Skip(torch.nn.Module):  # keeps its input alive across two layers
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = torch.nn.Linear(1000, 1000), torch.nn.Linear(1000, 1000)
+
+        def forward(self, x):
+            h = self.a(x)
+            return self.b(h) + h
+
+    net = torch.nn.Sequential(torch.nn.Linear(1000, 1000), Skip())
+    w = sum(p.numel() * 4 for p in net.parameters()) / 1e6
+    # input, first output (held by the skip), h, b(h), and the sum
+    assert peak_memory_mb(net, (1000,), 10) == pytest.approx(w + 5 * 0.04)
