@@ -83,6 +83,58 @@ HINTS: dict[str, tuple[str, ...]] = {
         "cross_val_score(Pipeline([...scaler, model]), Xk, y, cv=StratifiedKFold(folds, "
         "shuffle=True, random_state=seed))",
     ),
+    "6.1": (
+        "A point is on the front unless some other point is at least as good in both "
+        "objectives and strictly better in at least one.",
+        "For each point i, look for any j with accuracy[j] >= accuracy[i] and latency[j] <= "
+        "latency[i], and at least one of the two strictly. Equal points do not dominate each "
+        "other, so duplicates both stay.",
+        "dominated = np.any((p[:, 0] >= p[i, 0]) & (p[:, 1] <= p[i, 1]) & "
+        "((p[:, 0] > p[i, 0]) | (p[:, 1] < p[i, 1])))",
+    ),
+    "6.2": (
+        "Feasibility comes first; objectives only decide between two feasible solutions.",
+        "Total violation = the sum of max(c, 0) over a solution's constraint values (0 means "
+        "feasible). If either solution violates anything, a dominates b exactly when its "
+        "violation is smaller. Otherwise flip the sign of every 'min' objective and test "
+        "Pareto dominance: never worse, better at least once.",
+        "va = sum(max(c, 0.0) for c in ca); ...; if va > 0 or vb > 0: return va < vb",
+    ),
+    "6.3": (
+        "The dominated region is a staircase: a union of rectangles, one per front point, "
+        "each reaching to the reference point.",
+        "Drop points that do not beat ref in both objectives. Visit the rest from the most "
+        "accurate down; keep the lowest latency seen so far, and each point that lowers it adds "
+        "a strip (accuracy - ref[0]) x (previous latency - its latency). Dominated points and "
+        "duplicates then add nothing.",
+        "for a, l in sorted(pts, key=lambda p: (-p[0], p[1])): if l < prev: hv += (a - ref[0]) "
+        "* (prev - l); prev = l",
+    ),
+    "6.4": (
+        "Anything you can compute before training can decide whether to train at all.",
+        "Suggest both parameters, compute params, call trial.set_constraint('params', params - "
+        "max_params) in every trial, and only then branch: over the limit, return a placeholder "
+        "accuracy without training; otherwise train.",
+        "trial.set_constraint('params', params - max_params); if params > max_params: return "
+        "0.0, params",
+    ),
+    "6.5": (
+        "The table gives one op in one cell of one stage; a network repeats the cell N times "
+        "in each of the three stages.",
+        "Sum table[(op, stage)] over the 6 ops of arch and the stages 0, 1, 2, multiply by N, "
+        "then apply the fitted line: overhead + scale * total.",
+        "total = N * sum(table[(op, stage)] for stage in range(3) for op in arch)",
+    ),
+    "6.6": (
+        "The lesson computes the same quantity for 500 trials and 10 seeds; here it is 100 "
+        "trials and 5 seeds, live.",
+        "Take one entry per different network (NB201Space().unique_archs(), index them with "
+        "space.index) from bench.array('val_acc') and bench.array('latency_ms'); the reference "
+        "is (90.0, median latency); the true hypervolume is that of their Pareto front. For "
+        "each seed and sampler, stack the completed trials' values and take their hypervolume.",
+        "hypervolume(np.array([t.values for t in study.trials if t.values]), ref, ('max', "
+        "'min')); lead = (nsga2 - random) / true, averaged over seeds 0..4",
+    ),
     "7.1": (
         "Work from the largest kernel down: 7 to 5, then 5 to 3, each step with its own matrix.",
         "At each step keep the centre (the middle `smaller` positions of every spatial axis), "

@@ -138,7 +138,10 @@ def test_hints_are_progressive_and_opt_in(capsys):
     reset_hints()
 
 
-GIVEAWAYS = {"07_once_for_all.ipynb": ("F.linear(w.reshape", "descending=True, stable=True",
+GIVEAWAYS = {"06_hardware_aware_nas.ipynb": ("& ((p[:, 0] > p[i, 0])", "max(c, 0.0)",
+                                              "prev - l", "return 0.0, params",
+                                              "(got[0] - got[1]) / true", "Model answer"),
+             "07_once_for_all.ipynb": ("F.linear(w.reshape", "descending=True, stable=True",
                                         "m.momentum = None", "recalibrate=False, n_val=400))",
                                         "Model answer"),
              "01_automl_levels.ipynb": ("cross_val_score(pipe", "norm.cdf(z)",

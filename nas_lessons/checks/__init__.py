@@ -43,7 +43,14 @@ from .lesson05 import (
     check_mixed_op,
     check_none_exclusion,
 )
-from .lesson06 import check_hypervolume, check_lut_predict, check_pareto_2d
+from .lesson06 import (
+    check_constrained_dominates,
+    check_hypervolume,
+    check_lut_predict,
+    check_pareto_2d,
+    check_reference_point_lab,
+    check_skip_infeasible,
+)
 from .lesson07 import (
     check_importance_order,
     check_recalibrate,
@@ -62,7 +69,8 @@ __all__ = ["CheckFailed", "run_cases", "check_count_params", "check_conv_flops",
            "check_reinforce_loss", "check_holm", "check_winners_curse",
            "check_mixed_op", "check_derive_edges", "check_first_order_step",
            "check_gumbel_straight_through", "check_none_exclusion", "check_pareto_2d",
-           "check_hypervolume", "check_lut_predict", "check_lab",
+           "check_hypervolume", "check_lut_predict", "check_lab", "check_constrained_dominates",
+           "check_skip_infeasible", "check_reference_point_lab",
            "check_successive_halving", "check_synflow", "check_naswot",
            "check_early_ranking", "check_transformed_kernel", "check_importance_order",
            "check_recalibrate", "check_recalibration_lab"]
