@@ -8,16 +8,21 @@ grid, random (Bergstra & Bengio, JMLR 2012), TPE (Bergstra et al., NeurIPS 2011)
 QMC; `run_study` runs one; `best_so_far` turns its trials into the anytime curve that compares
 samplers. `cnn_objective` trains real networks and reports per-epoch validation accuracy, so
 Optuna's pruners can stop bad trials early; `cnn_size_objective` adds the parameter count as a
-second objective with a constraint (lessons 01 and 08).
+second objective with a constraint (lessons 01 and 08). `benchmark_objective` asks for an
+NB201 cell and replays its per-epoch validation accuracy from the mnist1d-201 benchmark —
+evaluations are free, so samplers (`make_sampler`, also Gaussian-process BO) and pruners can
+be compared over many seeds, the pruners at equal compute (`run_with_epoch_budget`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["cv_accuracy", "SVM_SPACE", "svm_objective", "SAMPLERS", "make_sampler",
+__all__ = ["cv_accuracy", "SVM_SPACE", "svm_objective", "SAMPLERS", "BENCHMARK_SAMPLERS",
+           "make_sampler",
            "run_study", "best_so_far", "suggest_cnn", "cnn_objective", "cnn_size_objective",
-           "matched_channels", "search_vs_manual", "digits_svm_worker"]
+           "matched_channels", "search_vs_manual", "digits_svm_worker", "benchmark_objective",
+           "run_with_epoch_budget"]
 
 
 def cv_accuracy(model, X, y, *, folds: int = 3, seed: int = 0) -> float:
@@ -66,10 +71,13 @@ def svm_objective(X, y, *, folds: int = 3, seed: int = 0):
 
 
 SAMPLERS = ("grid", "random", "tpe", "cmaes", "qmc")
+#: samplers for categorical spaces too, such as an NB201 cell on the benchmark
+BENCHMARK_SAMPLERS = ("random", "tpe", "gp", "cmaes", "qmc")
 
 
 def make_sampler(name: str, *, seed: int = 0, n_trials: int = 27, space: dict | None = None):
-    """An Optuna sampler by name. 'grid' spreads round(n_trials^(1/d)) log-spaced values over
+    """An Optuna sampler by name ('gp': Gaussian-process Bayesian optimization, Optuna's
+    `GPSampler`). 'grid' spreads round(n_trials^(1/d)) log-spaced values over
     each of the d dimensions of `space` ({name: (low, high)}) and visits them in a shuffled
     order, so any prefix of the budget is a fair grid sample."""
     import optuna
@@ -82,12 +90,15 @@ def make_sampler(name: str, *, seed: int = 0, n_trials: int = 27, space: dict | 
         return optuna.samplers.CmaEsSampler(seed=seed)
     if name == "qmc":
         return optuna.samplers.QMCSampler(seed=seed, scramble=True)
+    if name == "gp":
+        return optuna.samplers.GPSampler(seed=seed)
     if name == "grid":
         space = SVM_SPACE if space is None else space
         k = max(2, round(n_trials ** (1 / len(space))))
         grid = {p: list(np.geomspace(lo, hi, k)) for p, (lo, hi) in space.items()}
         return optuna.samplers.GridSampler(grid, seed=seed)
-    raise ValueError(f"unknown sampler {name!r}; allowed: {', '.join(SAMPLERS)}")
+    raise ValueError(f"unknown sampler {name!r}; allowed: "
+                     f"{', '.join(dict.fromkeys(SAMPLERS + BENCHMARK_SAMPLERS))}")
 
 
 def run_study(objective, sampler, n_trials: int, *, direction: str = "maximize", pruner=None,
@@ -246,3 +257,55 @@ def digits_svm_worker(*, storage: str, study_name: str, n_trials: int, seed: int
                                 load_if_exists=True)
     study.optimize(svm_objective(X, y), n_trials=n_trials)
     return n_trials
+
+
+def benchmark_objective(bench, *, epochs: int | None = None):
+    """An Optuna objective on the tabular benchmark `bench`: the trial asks for an NB201 cell
+    (its six edges, `optuna_bridge.suggest_arch`), then "trains" it by reading its validation
+    accuracy after each epoch 1..`epochs` (default: all the benchmark has), reporting each
+    (`trial.report`) so that a pruner can stop it, and returns the last. `epochs_run` (user
+    attribute) is the resource the trial used."""
+    import optuna
+
+    from .optuna_bridge import suggest_arch
+
+    last = bench.epochs if epochs is None else epochs
+    if not 1 <= last <= bench.epochs:
+        raise ValueError(f"epochs must be in 1..{bench.epochs}, got {epochs!r}")
+
+    def objective(trial) -> float:
+        arch = suggest_arch(trial)
+        for e in range(1, last + 1):
+            acc = bench.query(arch, epoch=e)["val_acc"]
+            trial.set_user_attr("epochs_run", e)
+            trial.report(acc, e)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return acc
+
+    return objective
+
+
+def run_with_epoch_budget(objective, sampler, *, epochs: int, pruner=None,
+                          max_trials: int = 100_000):
+    """Optimize until `epochs` training epochs have been spent in all (the trials'
+    `epochs_run`), so that searches with and without a pruner are compared at equal compute:
+    the epochs a pruner saves buy more trials. `pruner=None` means no pruning (Optuna's own
+    default would be the median pruner). The last trial may overshoot by less than one
+    trial's epochs."""
+    import optuna
+
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    spent = [0]
+
+    def stop(study, trial) -> None:
+        spent[0] += trial.user_attrs.get("epochs_run", 0)
+        if spent[0] >= epochs or len(study.trials) >= max_trials:
+            study.stop()
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", sampler=sampler,
+                                pruner=pruner or optuna.pruners.NopPruner())
+    study.optimize(objective, callbacks=[stop])
+    return study

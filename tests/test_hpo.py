@@ -148,3 +148,55 @@ def test_cash_vs_best_default_is_deterministic_and_validates():
         assert a["default_cv"][s] == max(cvs)
     with pytest.raises(ValueError, match="n_train"):
         cash.cash_vs_best_default(*args, n_train=5, seeds=[0], n_trials=1)
+
+
+def test_benchmark_objective_reports_every_epoch_and_can_be_pruned():
+    import optuna
+
+    from nas_lessons.benchmark import Benchmark
+
+    bench = Benchmark.load()
+    objective = hpo.benchmark_objective(bench)
+    study = hpo.run_study(objective, optuna.samplers.RandomSampler(seed=0), 12,
+                          pruner=optuna.pruners.MedianPruner(n_startup_trials=3))
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned and done
+    for t in done:
+        assert t.user_attrs["epochs_run"] == bench.epochs
+        assert len(t.intermediate_values) == bench.epochs
+        assert t.value == t.intermediate_values[bench.epochs]
+    assert all(t.user_attrs["epochs_run"] < bench.epochs for t in pruned)
+    with pytest.raises(ValueError, match="epochs must be in 1.."):
+        hpo.benchmark_objective(bench, epochs=bench.epochs + 1)
+
+
+def test_run_with_epoch_budget_spends_equal_compute():
+    import optuna
+
+    from nas_lessons.benchmark import Benchmark
+
+    bench = Benchmark.load()
+    objective = hpo.benchmark_objective(bench)
+    budget = 20 * bench.epochs
+    runs = {}
+    for name, pruner in [("none", None),
+                         ("asha", optuna.pruners.SuccessiveHalvingPruner(reduction_factor=3))]:
+        study = hpo.run_with_epoch_budget(objective, optuna.samplers.RandomSampler(seed=1),
+                                          epochs=budget, pruner=pruner)
+        spent = sum(t.user_attrs["epochs_run"] for t in study.trials)
+        assert budget <= spent < budget + bench.epochs
+        runs[name] = len(study.trials)
+    assert runs["none"] == 20 and runs["asha"] > 20  # saved epochs bought more trials
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        hpo.run_with_epoch_budget(objective, None, epochs=0)
+
+
+def test_gp_sampler_searches_the_cell_space():
+    from nas_lessons.benchmark import Benchmark
+
+    bench = Benchmark.load()
+    study = hpo.run_study(hpo.benchmark_objective(bench), hpo.make_sampler("gp", seed=0), 14)
+    assert len(study.trials) == 14 and study.best_value > 0
+    with pytest.raises(ValueError, match="allowed: grid, random, tpe, cmaes, qmc, gp"):
+        hpo.make_sampler("bohb")
