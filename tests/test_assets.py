@@ -98,3 +98,24 @@ def test_automl_levels_manual_training_reproduces():
     h = train(model, data, epochs=rec["epochs"], lr=1e-2, optimizer="adam", weight_decay=0.0,
               batch_size=128, seed=first["seed"])
     assert abs(h.val_acc[-1] - first["val"]) < 2.0 and abs(h.test_acc - first["test"]) < 2.0
+
+
+def test_hw_search_is_complete_and_made_on_the_bundled_benchmark():
+    script = _script("hw_search")
+    bench = Benchmark.load()
+    recs = _records("hw_search.jsonl")
+    counts = Counter((r["sampler"], r["dedup"]) for r in recs)
+    for key in script.RUNS:
+        assert counts[key] >= 10, key
+    assert {r["benchmark"] for r in recs} == {f"v{bench.version} {bench.meta['sha256'][:12]}"}
+    assert all(len(r["index"]) == r["budget"] == script.BUDGET for r in recs)
+
+
+@pytest.mark.parametrize("sampler, dedup", [("random", False), ("nsga2", False)])
+def test_hw_search_rows_reproduce(sampler, dedup):
+    """Optuna's samplers with a seed on the table: the stored sequence of cells reproduces."""
+    script = _script("hw_search")
+    rec = next(r for r in _records("hw_search.jsonl")
+               if r["sampler"] == sampler and r["dedup"] == dedup and r["seed"] == 1)
+    again = script.run(Benchmark.load(), sampler, dedup, 1)
+    assert again["index"] == rec["index"] and again["trials_drawn"] == rec["trials_drawn"]
