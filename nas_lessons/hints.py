@@ -135,6 +135,48 @@ HINTS: dict[str, tuple[str, ...]] = {
         "hypervolume(np.array([t.values for t in study.trials if t.values]), ref, ('max', "
         "'min')); lead = (nsga2 - random) / true, averaged over seeds 0..4",
     ),
+    "8.1": (
+        "Define-by-run: the objective asks for a value only when the code reaches that line.",
+        "Suggest the model first; then, inside an if on its value, suggest only that model's "
+        "parameter — a log-uniform float for C, an integer for n_neighbors.",
+        "model = trial.suggest_categorical('model', ['svm', 'knn']); if model == 'svm': "
+        "trial.suggest_float('C', 1e-2, 1e2, log=True)",
+    ),
+    "8.2": (
+        "A pruner can only act on what the trial has reported, and only when the trial asks.",
+        "Loop over the curve with its index as the step; report each value, then ask "
+        "should_prune() and raise optuna.TrialPruned() if it says so. After the loop, the "
+        "trial's value is the last epoch's — not the best.",
+        "for step, value in enumerate(values): trial.report(value, step); if "
+        "trial.should_prune(): raise optuna.TrialPruned()",
+    ),
+    "8.3": (
+        "Count how many trials at this rung may go on, then compare with the value at that "
+        "position.",
+        "n values at the rung, eta the reduction factor: k = n // eta trials continue, but at "
+        "least 1 (the first trials at a rung have nothing to compare with). Sort the values "
+        "from best to worst; the trial continues if its value is at least the k-th best.",
+        "k = max(1, len(rung_values) // eta); return value >= sorted(rung_values, "
+        "reverse=True)[k - 1]",
+    ),
+    "8.4": (
+        "Ask-and-tell separates proposing from evaluating: ask as many trials as you like "
+        "before you tell any of them.",
+        "Per round: trials = [study.ask() for ...]; let each suggest x; one call "
+        "evaluate_batch(trials); then study.tell(trial, value) — or, for None, "
+        "study.tell(trial, state=optuna.trial.TrialState.FAIL).",
+        "for t, v in zip(trials, evaluate_batch(trials)): study.tell(t, state=FAIL) if v is "
+        "None else study.tell(t, v)",
+    ),
+    "8.5": (
+        "Equal compute means equal epochs, not equal trials: hpo.run_with_epoch_budget stops "
+        "when the epochs are spent.",
+        "bench = Benchmark.load(); objective = hpo.benchmark_objective(bench); for each seed "
+        "run it twice with the same RandomSampler seed and epochs=30 * bench.epochs, with the "
+        "pruner and with pruner=None; subtract the two best_value.",
+        "np.mean([run(SuccessiveHalvingPruner(reduction_factor=3)).best_value - "
+        "run(None).best_value for each seed])",
+    ),
     "7.1": (
         "Work from the largest kernel down: 7 to 5, then 5 to 3, each step with its own matrix.",
         "At each step keep the centre (the middle `smaller` positions of every spatial axis), "

@@ -138,7 +138,10 @@ def test_hints_are_progressive_and_opt_in(capsys):
     reset_hints()
 
 
-GIVEAWAYS = {"06_hardware_aware_nas.ipynb": ("& ((p[:, 0] > p[i, 0])", "max(c, 0.0)",
+GIVEAWAYS = {"08_optuna_hpo.ipynb": ("if model == \"svm\":", "raise optuna.TrialPruned()",
+                                     "reverse=True)[k - 1]", "zip(trials, evaluate_batch(trials))",
+                                     "gains.append(best[0] - best[1])", "Model answer"),
+             "06_hardware_aware_nas.ipynb": ("& ((p[:, 0] > p[i, 0])", "max(c, 0.0)",
                                               "prev - l", "return 0.0, params",
                                               "(got[0] - got[1]) / true", "Model answer"),
              "07_once_for_all.ipynb": ("F.linear(w.reshape", "descending=True, stable=True",

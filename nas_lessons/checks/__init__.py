@@ -57,7 +57,13 @@ from .lesson07 import (
     check_recalibration_lab,
     check_transformed_kernel,
 )
-from .lesson08 import check_conditional_space, check_pruned_objective
+from .lesson08 import (
+    check_batched,
+    check_conditional_space,
+    check_promotable,
+    check_pruned_objective,
+    check_pruning_lab,
+)
 
 __all__ = ["CheckFailed", "run_cases", "check_count_params", "check_conv_flops",
            "check_shuffle_positions", "check_shuffle_lab", "check_has_path",
@@ -70,7 +76,8 @@ __all__ = ["CheckFailed", "run_cases", "check_count_params", "check_conv_flops",
            "check_mixed_op", "check_derive_edges", "check_first_order_step",
            "check_gumbel_straight_through", "check_none_exclusion", "check_pareto_2d",
            "check_hypervolume", "check_lut_predict", "check_lab", "check_constrained_dominates",
-           "check_skip_infeasible", "check_reference_point_lab",
+           "check_skip_infeasible", "check_reference_point_lab", "check_promotable",
+           "check_batched", "check_pruning_lab",
            "check_successive_halving", "check_synflow", "check_naswot",
            "check_early_ranking", "check_transformed_kernel", "check_importance_order",
            "check_recalibrate", "check_recalibration_lab"]
