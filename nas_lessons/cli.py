@@ -234,6 +234,9 @@ def _search(args) -> int:
         n = search_worker(args.strategy, objective, args.budget, seed=args.seed,
                           storage=args.storage, study_name=args.study)
         print(f"worker evaluated {n} trial(s) of study {args.study!r} in {args.storage}")
+        if n == 0:
+            print(f"the study already holds its budget of {args.budget} trials: nothing left "
+                  "to do")
         return 0
     traj = run_search(make_strategy(args.strategy, seed=args.seed), objective, args.budget)
     for i, (a, s) in enumerate(zip(traj.archs, traj.scores), start=1):
