@@ -232,7 +232,8 @@ def _search(args) -> int:
         objective = TrainingObjective(seed=args.seed)
     if args.storage:
         n = search_worker(args.strategy, objective, args.budget, seed=args.seed,
-                          storage=args.storage, study_name=args.study)
+                          storage=args.storage, study_name=args.study,
+                          heartbeat=args.heartbeat)
         print(f"worker evaluated {n} trial(s) of study {args.study!r} in {args.storage}")
         if n == 0:
             print(f"the study already holds its budget of {args.budget} trials: nothing left "
@@ -329,6 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--storage", help="Optuna storage URL, e.g. sqlite:///search.db; "
                     "workers started with the same storage and study cooperate")
     se.add_argument("--study", default="nas", help="study name inside the storage")
+    se.add_argument("--heartbeat", type=int, help="seconds between a running trial's "
+                    "heartbeats (database storages): a trial silent for twice as long, its "
+                    "worker killed, is failed and retried by another worker")
     se.set_defaults(func=_search)
     return p
 

@@ -19,7 +19,7 @@ from .benchmark import NotInBenchmark
 from .spaces import ArchLike, NB201Arch, NB201Space
 from .strategies import make_strategy
 
-__all__ = ["edge_params", "suggest_arch", "StrategySampler", "search_worker"]
+__all__ = ["edge_params", "suggest_arch", "StrategySampler", "storage_for", "search_worker"]
 
 
 def edge_params(space: NB201Space | None = None) -> list[str]:
@@ -69,7 +69,22 @@ class StrategySampler(optuna.samplers.BaseSampler):
         return self._fallback.sample_independent(study, trial, param_name, param_distribution)
 
 
-def _join_study(storage: str, study_name: str, sampler: optuna.samplers.BaseSampler
+def storage_for(url: str, *, heartbeat: int | None = None, retries: int = 3):
+    """The storage behind `url`. For a database URL (sqlite:///, postgresql://, mysql://) with
+    `heartbeat` seconds, a running trial sends a heartbeat that often; a trial silent for
+    2 x `heartbeat` (its worker was killed, or its machine lost) is marked failed by the next
+    worker that asks for a trial, and `RetryFailedTrialCallback` puts its parameters back into
+    the study, up to `retries` times, for another worker to evaluate."""
+    if heartbeat is None or "://" not in url or url.startswith("journal"):
+        return url
+    if not isinstance(heartbeat, int) or heartbeat < 1:
+        raise ValueError(f"heartbeat must be a positive number of seconds, got {heartbeat!r}")
+    return optuna.storages.RDBStorage(
+        url, heartbeat_interval=heartbeat, grace_period=2 * heartbeat,
+        failed_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=retries))
+
+
+def _join_study(storage, study_name: str, sampler: optuna.samplers.BaseSampler
                 ) -> optuna.Study:
     """Create or load the study; workers started together race to create the schema."""
     for attempt in range(6):
@@ -84,8 +99,13 @@ def _join_study(storage: str, study_name: str, sampler: optuna.samplers.BaseSamp
     raise AssertionError("unreachable")
 
 
+class _OverBudget(Exception):
+    """This worker lost the race for the study's last trial."""
+
+
 def search_worker(strategy: str, objective: Callable[[ArchLike], dict], budget: int, *,
-                  seed: int = 0, storage: str, study_name: str) -> int:
+                  seed: int = 0, storage: str, study_name: str,
+                  heartbeat: int | None = None) -> int:
     """One worker of a shared architecture search (the CLI's `nas-lessons search`).
 
     Joins or creates `study_name` in `storage` and runs trials until the study holds
@@ -93,36 +113,42 @@ def search_worker(strategy: str, objective: Callable[[ArchLike], dict], budget: 
     many processes or machines never evaluate the same trial twice; when workers race for
     the last slot, the trial with the higher number is closed as failed (user attribute
     `over_budget`) without being evaluated.
-    Everything told is in the storage: a killed worker loses only its running trial, and a
-    restarted one continues the study. Returns the number of trials this worker evaluated.
+    Everything told is in the storage: a killed worker loses only its running trial — with
+    `heartbeat` (seconds; database storages) that trial is failed and retried by another
+    worker (`storage_for`) — and a restarted one continues the study. Returns the number of
+    trials this worker evaluated.
     """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = (optuna.samplers.TPESampler(seed=seed, multivariate=True)
                if strategy == "tpe" else StrategySampler(strategy, seed=seed))
-    study = _join_study(storage, study_name, sampler)
+    study = _join_study(storage_for(storage, heartbeat=heartbeat), study_name, sampler)
     failed = optuna.trial.TrialState.FAIL
 
     def used(below: int | None = None) -> int:  # trials that count against the budget
         return sum(t.state != failed and (below is None or t.number < below)
                    for t in study.get_trials(deepcopy=False))
 
-    done = 0
-    while True:
-        if used() >= budget:
-            return done
-        trial = study.ask()
+    done = [0]
+
+    def run(trial: optuna.Trial) -> float:
         if used(below=trial.number) >= budget:  # lost the race for the last slot
             trial.set_user_attr("over_budget", True)
-            study.tell(trial, state=failed)
-            return done
+            raise _OverBudget
         arch = suggest_arch(trial)
         try:
             r = objective(arch)
         except NotInBenchmark:  # a partial benchmark: not counted against the budget
             trial.set_user_attr("not_in_benchmark", True)
-            study.tell(trial, state=failed)
-            continue
+            raise
         trial.set_user_attr("test_acc", r["test_acc"])
         trial.set_user_attr("cost", r["cost"])
-        study.tell(trial, r["score"])
-        done += 1
+        done[0] += 1
+        return r["score"]
+
+    def stop(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if trial.user_attrs.get("over_budget") or used() >= budget:
+            study.stop()
+
+    if used() < budget:
+        study.optimize(run, catch=(_OverBudget, NotInBenchmark), callbacks=[stop])
+    return done[0]

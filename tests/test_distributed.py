@@ -66,3 +66,51 @@ def test_the_audit_catches_a_worker_that_ignores_the_budget(postgres_url):
                          text=True, timeout=300, check=True).stdout
     problems = audit(postgres_url, "broken", 20, _evaluated(outs) + _evaluated([out]))
     assert problems == ["25 completed trials, budget 20"]
+
+
+SLOW_WORKER = '''
+import sys, time
+from nas_lessons.benchmark import Benchmark
+from nas_lessons.optuna_bridge import search_worker
+from nas_lessons.search import BenchmarkObjective
+
+url, study, pause, budget, seed = sys.argv[1:6]
+lookup = BenchmarkObjective(Benchmark.load())
+
+def slow(arch):
+    print("started", flush=True)
+    time.sleep(float(pause))
+    return lookup(arch)
+
+n = search_worker("rs", slow, int(budget), seed=int(seed), storage=url, study_name=study,
+                  heartbeat=1)
+print("worker evaluated", n, "trial(s)", flush=True)
+'''
+
+
+def test_a_killed_workers_trial_is_failed_and_retried(postgres_url, tmp_path):
+    """SIGKILL a worker in the middle of a trial: its trial stops sending heartbeats, the
+    other worker fails it after the grace period (2 s) and evaluates it again; the study
+    still ends with exactly the budget of completed trials."""
+    import signal
+
+    script = tmp_path / "slow_worker.py"
+    script.write_text(SLOW_WORKER)
+    victim = subprocess.Popen([sys.executable, str(script), postgres_url, "kill", "60", "6",
+                               "0"], stdout=subprocess.PIPE, text=True)
+    assert victim.stdout.readline().strip() == "started"  # inside its first trial
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    out = subprocess.run([sys.executable, str(script), postgres_url, "kill", "0.5", "6", "1"],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    trials = optuna.load_study(study_name="kill", storage=postgres_url).trials
+    S = optuna.trial.TrialState
+    killed = [t for t in trials if t.state == S.FAIL]
+    assert len(killed) == 1 and killed[0].number == 0
+    retried = [t for t in trials if optuna.storages.RetryFailedTrialCallback
+               .retried_trial_number(t) == 0]
+    assert len(retried) == 1 and retried[0].state == S.COMPLETE
+    assert retried[0].params == killed[0].params  # the same cell, evaluated again
+    assert sum(t.state == S.COMPLETE for t in trials) == 6
+    assert not any(t.state == S.RUNNING for t in trials)
+    assert "worker evaluated 6 trial(s)" in out
