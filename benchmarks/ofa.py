@@ -3,7 +3,7 @@ network match the same architecture trained alone, and which of the paper's mech
 matter? Resumable: one JSON line per finished (part, variant, seed), skipped when already in
 the file; supernet weights are kept under --work so that a restart does not retrain them.
 
-    python benchmarks/ofa.py [--part supernet scratch] [--seeds 3] [--scale 1.0]
+    python benchmarks/ofa.py [--part supernet scratch] [--seeds 3 | --seed-list 1 2] [--scale 1.0]
                              [--out PATH] [--work DIR]
 
 * `supernet`: for every variant — `ps` (the paper's progressive shrinking), `no-transform`
@@ -139,6 +139,8 @@ def main() -> None:
     ap.add_argument("--part", nargs="+", choices=list(ROWS), default=list(ROWS))
     ap.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     ap.add_argument("--seeds", type=int, default=SEEDS)
+    ap.add_argument("--seed-list", type=int, nargs="+",
+                    help="run only these seeds (to split a run over processes)")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply every epoch count (a quick check: 0.1)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -151,7 +153,7 @@ def main() -> None:
                 for r in map(json.loads, args.out.read_text().splitlines())}
     for part in args.part:
         for variant in (args.variants if part == "supernet" else ["scratch"]):
-            for seed in range(args.seeds):
+            for seed in args.seed_list or range(args.seeds):
                 if (part, variant, seed, args.scale) in done:
                     continue
                 t0 = time.perf_counter()
