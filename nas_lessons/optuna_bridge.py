@@ -70,18 +70,21 @@ class StrategySampler(optuna.samplers.BaseSampler):
 
 
 def storage_for(url: str, *, heartbeat: int | None = None, retries: int = 3):
-    """The storage behind `url`. For a database URL (sqlite:///, postgresql://, mysql://) with
-    `heartbeat` seconds, a running trial sends a heartbeat that often; a trial silent for
-    2 x `heartbeat` (its worker was killed, or its machine lost) is marked failed by the next
-    worker that asks for a trial, and `RetryFailedTrialCallback` puts its parameters back into
-    the study, up to `retries` times, for another worker to evaluate."""
-    if heartbeat is None or "://" not in url or url.startswith("journal"):
-        return url
-    if not isinstance(heartbeat, int) or heartbeat < 1:
+    """The storage behind `url`. A database URL (sqlite:///, postgresql://, mysql://) becomes
+    an `RDBStorage` whose connections are checked before use (`pool_pre_ping`), so a worker
+    survives a database restart between two of its requests. With `heartbeat` seconds, a
+    running trial sends a heartbeat that often; a trial silent for 2 x `heartbeat` (its
+    worker was killed, or its machine lost) is marked failed by the next worker that asks for
+    a trial, and `RetryFailedTrialCallback` puts its parameters back into the study, up to
+    `retries` times, for another worker to evaluate. Other URLs are passed on as they are."""
+    if heartbeat is not None and (not isinstance(heartbeat, int) or heartbeat < 1):
         raise ValueError(f"heartbeat must be a positive number of seconds, got {heartbeat!r}")
-    return optuna.storages.RDBStorage(
-        url, heartbeat_interval=heartbeat, grace_period=2 * heartbeat,
-        failed_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=retries))
+    if not url.startswith(("sqlite", "postgresql", "mysql")):
+        return url
+    beat = {} if heartbeat is None else {
+        "heartbeat_interval": heartbeat, "grace_period": 2 * heartbeat,
+        "failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=retries)}
+    return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True}, **beat)
 
 
 def _join_study(storage, study_name: str, sampler: optuna.samplers.BaseSampler

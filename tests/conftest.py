@@ -54,24 +54,52 @@ def _postgres_bin() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
+class PostgresServer:
+    """A throwaway PostgreSQL server: `url` of an empty database, `restart()` (the server
+    goes away for a moment, as when a database machine reboots)."""
+
+    def __init__(self, bindir: Path, home: Path, as_user: list[str], port: int) -> None:
+        self.bindir, self.home, self.as_user, self.port = bindir, home, as_user, port
+        self.data = home / "data"
+        self.url = f"postgresql://nas@127.0.0.1:{port}/optuna"
+
+    def _run(self, *cmd: str) -> None:
+        import subprocess
+
+        subprocess.run([*self.as_user, *cmd], check=True, capture_output=True, timeout=120)
+
+    def pg_ctl(self, *args: str) -> None:
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), *args)
+
+    def start(self) -> None:
+        self.pg_ctl("-w", "-l", str(self.home / "log"), "-o",
+                    f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 "
+                    "-c fsync=off", "start")
+
+    def restart(self, pause: float = 2.0) -> None:
+        import time
+
+        self.pg_ctl("-m", "fast", "-w", "stop")
+        time.sleep(pause)
+        self.start()
+
+
 @pytest.fixture(scope="session")
-def postgres_url():
+def postgres():
     """A throwaway PostgreSQL server on 127.0.0.1 (a temporary data directory, trust
-    authentication, a free port), running for the test session; yields a connection URL for
-    an empty database. Skipped where the server or the psycopg2 driver is missing."""
+    authentication, a free port), running for the test session. Skipped where the server or
+    the psycopg driver is missing."""
     import shutil
     import socket
     import subprocess
+    import tempfile
 
     pytest.importorskip("psycopg", reason="the PostgreSQL driver is an optional extra: "
-                                           "pip install -e '.[cluster]'")
+                                          "pip install -e '.[cluster]'")
     bindir = _postgres_bin()
     if bindir is None:
         pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
-    import tempfile
-
     home = Path(tempfile.mkdtemp(prefix="nas-lessons-pg-"))  # outside pytest's 0700 tree
-    data = home / "data"
     as_user: list[str] = []
     if os.geteuid() == 0:  # initdb refuses to run as root
         import pwd
@@ -85,17 +113,21 @@ def postgres_url():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-
-    def run(*cmd: str) -> None:
-        subprocess.run([*as_user, *cmd], check=True, capture_output=True, timeout=120)
-
-    run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "nas", "--no-sync")
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(data.parent / "log"), "-o",
-        f"-p {port} -k {data.parent} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    server = PostgresServer(bindir, home, as_user, port)
+    server._run(str(bindir / "initdb"), "-D", str(server.data), "-A", "trust", "-U", "nas",
+                "--no-sync")
+    server.start()
     try:
-        run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "nas", "optuna")
-        yield f"postgresql://nas@127.0.0.1:{port}/optuna"
+        server._run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "nas",
+                    "optuna")
+        yield server
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True, timeout=60)
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(server.data), "-m",
+                        "immediate", "stop"], capture_output=True, timeout=60)
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres) -> str:
+    """The URL of the throwaway PostgreSQL server's empty database."""
+    return postgres.url

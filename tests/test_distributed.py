@@ -114,3 +114,22 @@ def test_a_killed_workers_trial_is_failed_and_retried(postgres_url, tmp_path):
     assert sum(t.state == S.COMPLETE for t in trials) == 6
     assert not any(t.state == S.RUNNING for t in trials)
     assert "worker evaluated 6 trial(s)" in out
+
+
+def test_a_worker_survives_a_database_restart(postgres, tmp_path):
+    """The server goes away for two seconds while a worker is inside a trial; the worker
+    reconnects when it reports and finishes the study."""
+    import time
+
+    script = tmp_path / "slow_worker.py"
+    script.write_text(SLOW_WORKER)
+    worker = subprocess.Popen([sys.executable, str(script), postgres.url, "restart", "3", "4",
+                               "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert worker.stdout.readline().strip() == "started"
+    time.sleep(0.3)
+    postgres.restart(pause=2.0)
+    out, err = worker.communicate(timeout=300)
+    assert worker.returncode == 0, err
+    assert "worker evaluated 4 trial(s)" in out
+    trials = optuna.load_study(study_name="restart", storage=postgres.url).trials
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials) == 4
