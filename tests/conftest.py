@@ -43,88 +43,24 @@ _hyp_settings.register_profile("course", deadline=None)
 _hyp_settings.load_profile("course")
 
 
-def _postgres_bin() -> Path | None:
-    """The directory of Debian's PostgreSQL server binaries (initdb, pg_ctl), if installed."""
-    import shutil
-
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if found:
-        return found[-1].parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
-class PostgresServer:
-    """A throwaway PostgreSQL server: `url` of an empty database, `restart()` (the server
-    goes away for a moment, as when a database machine reboots)."""
-
-    def __init__(self, bindir: Path, home: Path, as_user: list[str], port: int) -> None:
-        self.bindir, self.home, self.as_user, self.port = bindir, home, as_user, port
-        self.data = home / "data"
-        self.url = f"postgresql://nas@127.0.0.1:{port}/optuna"
-
-    def _run(self, *cmd: str) -> None:
-        import subprocess
-
-        subprocess.run([*self.as_user, *cmd], check=True, capture_output=True, timeout=120)
-
-    def pg_ctl(self, *args: str) -> None:
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), *args)
-
-    def start(self) -> None:
-        self.pg_ctl("-w", "-l", str(self.home / "log"), "-o",
-                    f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 "
-                    "-c fsync=off", "start")
-
-    def restart(self, pause: float = 2.0) -> None:
-        import time
-
-        self.pg_ctl("-m", "fast", "-w", "stop")
-        time.sleep(pause)
-        self.start()
-
-
 @pytest.fixture(scope="session")
 def postgres():
-    """A throwaway PostgreSQL server on 127.0.0.1 (a temporary data directory, trust
-    authentication, a free port), running for the test session. Skipped where the server or
-    the psycopg driver is missing."""
-    import shutil
-    import socket
-    import subprocess
-    import tempfile
+    """A throwaway PostgreSQL server for the session (`nas_lessons.postgres.LocalPostgres`):
+    `.url`, `.restart()`. Skipped where the server or the psycopg driver is missing."""
+    from nas_lessons.postgres import LocalPostgres, postgres_bindir
 
     pytest.importorskip("psycopg", reason="the PostgreSQL driver is an optional extra: "
                                           "pip install -e '.[cluster]'")
-    bindir = _postgres_bin()
-    if bindir is None:
+    if postgres_bindir() is None:
         pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
-    home = Path(tempfile.mkdtemp(prefix="nas-lessons-pg-"))  # outside pytest's 0700 tree
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        import pwd
-
-        try:
-            user = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user for the server")
-        os.chown(home, user.pw_uid, user.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = PostgresServer(bindir, home, as_user, port)
-    server._run(str(bindir / "initdb"), "-D", str(server.data), "-A", "trust", "-U", "nas",
-                "--no-sync")
-    server.start()
     try:
-        server._run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "nas",
-                    "optuna")
+        server = LocalPostgres().__enter__()
+    except RuntimeError as e:
+        pytest.skip(f"no local PostgreSQL server: {e}")
+    try:
         yield server
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(server.data), "-m",
-                        "immediate", "stop"], capture_output=True, timeout=60)
-        shutil.rmtree(home, ignore_errors=True)
+        server.__exit__()
 
 
 @pytest.fixture(scope="session")

@@ -133,3 +133,19 @@ def test_a_worker_survives_a_database_restart(postgres, tmp_path):
     assert "worker evaluated 4 trial(s)" in out
     trials = optuna.load_study(study_name="restart", storage=postgres.url).trials
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials) == 4
+
+
+def test_a_restarted_worker_proposes_what_an_uninterrupted_one_would(postgres_url):
+    """Regularized evolution rebuilds its population from the study's completed trials: a
+    worker stopped after 15 trials and started again makes the same 30 trials as one that
+    ran straight through."""
+    from nas_lessons.optuna_bridge import suggest_arch
+
+    def archs(study):
+        trials = optuna.load_study(study_name=study, storage=postgres_url).trials
+        return [suggest_arch(t) for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+
+    _workers(postgres_url, "straight", 30, ["re"])
+    _workers(postgres_url, "interrupted", 15, ["re"])
+    _workers(postgres_url, "interrupted", 30, ["re"])
+    assert archs("interrupted") == archs("straight") and len(archs("straight")) == 30
