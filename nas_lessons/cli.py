@@ -327,7 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "in total, over all workers)")
     se.add_argument("--seed", type=int, default=0)
     se.add_argument("--epoch", type=int, help="benchmark epoch to score at (default: last)")
-    se.add_argument("--storage", help="Optuna storage URL, e.g. sqlite:///search.db; "
+    se.add_argument("--storage", help="Optuna storage URL, e.g. sqlite:///search.db, "
+                    "postgresql://user@host/db or journal:///path/study.log; "
                     "workers started with the same storage and study cooperate")
     se.add_argument("--study", default="nas", help="study name inside the storage")
     se.add_argument("--heartbeat", type=int, help="seconds between a running trial's "

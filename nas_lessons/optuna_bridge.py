@@ -76,9 +76,16 @@ def storage_for(url: str, *, heartbeat: int | None = None, retries: int = 3):
     running trial sends a heartbeat that often; a trial silent for 2 x `heartbeat` (its
     worker was killed, or its machine lost) is marked failed by the next worker that asks for
     a trial, and `RetryFailedTrialCallback` puts its parameters back into the study, up to
-    `retries` times, for another worker to evaluate. Other URLs are passed on as they are."""
+    `retries` times, for another worker to evaluate. `journal:///path/file.log` is Optuna's
+    journal file storage (many processes on one file system; no heartbeats). Other URLs are
+    passed on as they are."""
     if heartbeat is not None and (not isinstance(heartbeat, int) or heartbeat < 1):
         raise ValueError(f"heartbeat must be a positive number of seconds, got {heartbeat!r}")
+    if url.startswith("journal://"):  # journal:///path/to/study.log: one append-only file
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        return JournalStorage(JournalFileBackend(url[len("journal://"):]))
     if not url.startswith(("sqlite", "postgresql", "mysql")):
         return url
     beat = {} if heartbeat is None else {

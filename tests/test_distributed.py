@@ -149,3 +149,13 @@ def test_a_restarted_worker_proposes_what_an_uninterrupted_one_would(postgres_ur
     _workers(postgres_url, "interrupted", 15, ["re"])
     _workers(postgres_url, "interrupted", 30, ["re"])
     assert archs("interrupted") == archs("straight") and len(archs("straight")) == 30
+
+
+def test_workers_share_a_journal_file(tmp_path):
+    url = f"journal://{tmp_path / 'study.log'}"
+    outs = _workers(url, "journal", 20, ["rs", "re"])
+    from nas_lessons.optuna_bridge import storage_for
+
+    study = optuna.load_study(study_name="journal", storage=storage_for(url))
+    done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    assert done == 20 == _evaluated(outs)
