@@ -69,6 +69,11 @@ class StrategySampler(optuna.samplers.BaseSampler):
         return self._fallback.sample_independent(study, trial, param_name, param_distribution)
 
 
+def _check_heartbeat(heartbeat) -> None:
+    if heartbeat is not None and (not isinstance(heartbeat, int) or heartbeat < 1):
+        raise ValueError(f"heartbeat must be a positive number of seconds, got {heartbeat!r}")
+
+
 def storage_for(url: str, *, heartbeat: int | None = None, retries: int = 3):
     """The storage behind `url`. A database URL (sqlite:///, postgresql://, mysql://) becomes
     an `RDBStorage` whose connections are checked before use (`pool_pre_ping`), so a worker
@@ -79,8 +84,7 @@ def storage_for(url: str, *, heartbeat: int | None = None, retries: int = 3):
     `retries` times, for another worker to evaluate. `journal:///path/file.log` is Optuna's
     journal file storage (many processes on one file system; no heartbeats). Other URLs are
     passed on as they are."""
-    if heartbeat is not None and (not isinstance(heartbeat, int) or heartbeat < 1):
-        raise ValueError(f"heartbeat must be a positive number of seconds, got {heartbeat!r}")
+    _check_heartbeat(heartbeat)
     if url.startswith("journal://"):  # journal:///path/to/study.log: one append-only file
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend
@@ -94,14 +98,16 @@ def storage_for(url: str, *, heartbeat: int | None = None, retries: int = 3):
     return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True}, **beat)
 
 
-def _join_study(storage, study_name: str, sampler: optuna.samplers.BaseSampler
-                ) -> optuna.Study:
-    """Create or load the study; workers started together race to create the schema."""
+def _join_study(url: str, study_name: str, sampler: optuna.samplers.BaseSampler, *,
+                heartbeat: int | None = None) -> optuna.Study:
+    """Create or load the study; workers started together race to create the schema (the
+    storage object creates its tables, so it is made inside the retry loop too)."""
+    _check_heartbeat(heartbeat)  # a bad value is not worth retrying
     for attempt in range(6):
         try:
-            return optuna.create_study(storage=storage, study_name=study_name,
-                                       direction="maximize", sampler=sampler,
-                                       load_if_exists=True)
+            return optuna.create_study(storage=storage_for(url, heartbeat=heartbeat),
+                                       study_name=study_name, direction="maximize",
+                                       sampler=sampler, load_if_exists=True)
         except Exception:
             if attempt == 5:
                 raise
@@ -131,7 +137,7 @@ def search_worker(strategy: str, objective: Callable[[ArchLike], dict], budget: 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = (optuna.samplers.TPESampler(seed=seed, multivariate=True)
                if strategy == "tpe" else StrategySampler(strategy, seed=seed))
-    study = _join_study(storage_for(storage, heartbeat=heartbeat), study_name, sampler)
+    study = _join_study(storage, study_name, sampler, heartbeat=heartbeat)
     failed = optuna.trial.TrialState.FAIL
 
     def used(below: int | None = None) -> int:  # trials that count against the budget
