@@ -169,6 +169,7 @@ def search_under_constraints(archs: list, metrics: dict, constraints: HardwareCo
 
     from .benchmark import NotInBenchmark
     from .multiobjective import nsga2_search
+    from .optuna_bridge import suggest_arch
     from .search import run_search
     from .spaces import NB201Space
     from .strategies import RegularizedEvolution
@@ -189,7 +190,8 @@ def search_under_constraints(archs: list, metrics: dict, constraints: HardwareCo
         i = row.get(space.canonical(arch))
         return i is None or bool(constraints.feasible(**{k: v[i] for k, v in given.items()}))
 
-    ok = explore(metrics, constraints, min_accuracy=min_accuracy)["feasible"]
+    explored = explore(metrics, constraints, min_accuracy=min_accuracy)
+    ok = explored["feasible"]
 
     def result(evaluated: list[int]) -> dict:
         good = [i for i in evaluated if ok[i]]
@@ -210,13 +212,11 @@ def search_under_constraints(archs: list, metrics: dict, constraints: HardwareCo
         i = index(arch)
         return float(acc[i]), float(given["latency_ms"][i])
 
-    from .optuna_bridge import suggest_arch
-
     study = nsga2_search(evaluate, budget, seed=seed,
                          constraint=lambda arch: excess(index(arch)))
     done = [index(suggest_arch(t)) for t in study.trials if t.state.name == "COMPLETE"]
     out["NSGA-II"] = result(done)
-    out["oracle"] = explore(metrics, constraints, min_accuracy=min_accuracy)["best"]
+    out["oracle"] = explored["best"]
     return out
 
 
