@@ -370,15 +370,32 @@ class LatencyTable:
         """Measured latency (ms per call of `batch_size` inputs) of the networks built from
         `archs`, as `deployed(net, **deploy)` runs them: the minimum over `passes` sweeps over
         all of them (see `build`). Sets `repeatability`."""
-        nets = [deployed(NB201Network(a, C=self.C, N=self.N, num_classes=self.num_classes,
-                                      in_channels=self.input_shape[0], rank=self.rank,
-                                      reduction=self.reduction), **deploy) for a in archs]
-        runs = np.zeros((passes, len(nets)))
+        return self.measure_deployments(archs, {"": deploy}, min_run_time=min_run_time,
+                                        passes=passes)[""]
+
+    def measure_deployments(self, archs, deployments: dict[str, dict], *,
+                            min_run_time: float = 0.05, passes: int = 3
+                            ) -> dict[str, list[float]]:
+        """`measure` for several ways of deploying the same networks, e.g.
+        `{"as built": {}, "fused": {"fuse_conv_bn": True}}`: within each sweep the variants
+        of one network are timed back to back, so a slow phase of the machine hits them alike
+        and their ratio is not a comparison of two moments. Returns a list per variant and
+        sets `repeatability` (over all variants)."""
+        if not deployments:
+            raise ValueError("deployments is empty: give at least one, e.g. {'as built': {}}")
+        if not isinstance(passes, int) or passes < 1:
+            raise ValueError(f"passes must be a positive int, got {passes!r}")
+        nets = [[deployed(NB201Network(a, C=self.C, N=self.N, num_classes=self.num_classes,
+                                       in_channels=self.input_shape[0], rank=self.rank,
+                                       reduction=self.reduction), **kw)
+                 for kw in deployments.values()] for a in archs]
+        runs = np.zeros((passes, len(nets), len(deployments)))
         for k in range(passes):
-            for i, net in enumerate(nets):
-                runs[k, i] = measure_latency(net, self.input_shape, threads=self.threads,
-                                             batch_size=self.batch_size,
-                                             min_run_time=min_run_time)["median_ms"]
+            for i, variants in enumerate(nets):
+                for j, net in enumerate(variants):
+                    runs[k, i, j] = measure_latency(
+                        net, self.input_shape, threads=self.threads, batch_size=self.batch_size,
+                        min_run_time=min_run_time)["median_ms"]
         ordered = np.sort(runs, axis=0)
         best = ordered[0]
         #: how repeatable the minimum is: the median over networks of the gap between the two
@@ -386,7 +403,7 @@ class LatencyTable:
         #: it is often the slowest); a predictor cannot be judged more finely than this
         self.repeatability = (float(np.median((ordered[1] - best) / best)) if passes > 1
                               else float("nan"))
-        return best.tolist()
+        return {name: best[:, j].tolist() for j, name in enumerate(deployments)}
 
 
 class CPUContention:

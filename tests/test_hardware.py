@@ -131,6 +131,31 @@ def test_latency_table_mechanics():
         LatencyTable().cell_sum(("none",) * 6)
 
 
+def test_measure_deployments_interleaves_variants_of_each_network(monkeypatch):
+    t = LatencyTable()
+    archs = [("nor_conv_3x3",) * 6, ("skip_connect",) * 6]
+    calls = []
+    import nas_lessons.hardware as hw
+
+    real = hw.measure_latency
+
+    def spy(net, *a, **kw):
+        calls.append(type(net).__name__)
+        return real(net, *a, **kw)
+
+    monkeypatch.setattr(hw, "measure_latency", spy)
+    out = t.measure_deployments(archs, {"as built": {}, "fused": {"fuse_conv_bn": True}},
+                                min_run_time=0.005, passes=2)
+    assert set(out) == {"as built", "fused"} and all(len(v) == 2 for v in out.values())
+    # per pass: network 0 as built, network 0 fused, network 1 as built, network 1 fused
+    assert calls[:4] == ["NB201Network", "GraphModule", "NB201Network", "GraphModule"]
+    assert len(calls) == 8
+    with pytest.raises(ValueError, match="deployments is empty"):
+        t.measure_deployments(archs, {})
+    with pytest.raises(ValueError, match="passes"):
+        t.measure_deployments(archs, {"a": {}}, passes=0)
+
+
 def test_cpu_contention_sees_another_busy_program():
     import math
     import subprocess
