@@ -16,13 +16,16 @@ be compared over many seeds, the pruners at equal compute (`run_with_epoch_budge
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 __all__ = ["cv_accuracy", "SVM_SPACE", "svm_objective", "SAMPLERS", "BENCHMARK_SAMPLERS",
            "make_sampler",
            "run_study", "best_so_far", "suggest_cnn", "cnn_objective", "cnn_size_objective",
            "matched_channels", "search_vs_manual", "digits_svm_worker", "benchmark_objective",
-           "run_with_epoch_budget"]
+           "run_with_epoch_budget", "BENCHMARK_PRUNERS", "make_pruner", "benchmark_run",
+           "benchmark_tag", "stored_runs", "incumbent"]
 
 
 def cv_accuracy(model, X, y, *, folds: int = 3, seed: int = 0) -> float:
@@ -103,11 +106,15 @@ def make_sampler(name: str, *, seed: int = 0, n_trials: int = 27, space: dict | 
 
 def run_study(objective, sampler, n_trials: int, *, direction: str = "maximize", pruner=None,
               storage: str | None = None, study_name: str | None = None):
-    """Create a quiet Optuna study and optimize `objective` for `n_trials` trials."""
+    """Create a quiet Optuna study and optimize `objective` for `n_trials` trials.
+    `pruner=None` means no pruning: Optuna's own default (`MedianPruner`) would silently stop
+    trials of any objective that reports intermediate values, such as `benchmark_objective`."""
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction=direction, sampler=sampler, pruner=pruner,
+    if optuna.logging.get_verbosity() < optuna.logging.WARNING:  # quiet, never louder
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction=direction, sampler=sampler,
+                                pruner=pruner or optuna.pruners.NopPruner(),
                                 storage=storage, study_name=study_name,
                                 load_if_exists=storage is not None)
     study.optimize(objective, n_trials=n_trials)
@@ -287,12 +294,14 @@ def benchmark_objective(bench, *, epochs: int | None = None):
 
 
 def run_with_epoch_budget(objective, sampler, *, epochs: int, pruner=None,
-                          max_trials: int = 100_000):
+                          max_trials: int = 100_000, study_name: str | None = None):
     """Optimize until `epochs` training epochs have been spent in all (the trials'
     `epochs_run`), so that searches with and without a pruner are compared at equal compute:
     the epochs a pruner saves buy more trials. `pruner=None` means no pruning (Optuna's own
     default would be the median pruner). The last trial may overshoot by less than one
-    trial's epochs."""
+    trial's epochs. Name the study for a repeatable Hyperband run: `HyperbandPruner` assigns
+    trials to brackets by a hash of the study name and trial number, and an unnamed study
+    gets a random name."""
     import optuna
 
     if not isinstance(epochs, int) or epochs < 1:
@@ -305,7 +314,102 @@ def run_with_epoch_budget(objective, sampler, *, epochs: int, pruner=None,
             study.stop()
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="maximize", sampler=sampler,
+    study = optuna.create_study(direction="maximize", sampler=sampler, study_name=study_name,
                                 pruner=pruner or optuna.pruners.NopPruner())
     study.optimize(objective, callbacks=[stop])
     return study
+
+
+#: the asset `benchmarks/optuna_samplers.py` writes: samplers and pruners on the benchmark
+OPTUNA_RUNS_ASSET = "optuna_samplers.jsonl"
+BENCHMARK_PRUNERS = ("none", "median", "successive halving", "hyperband")
+
+
+def make_pruner(name: str, *, max_resource: int):
+    """An Optuna pruner by name, as lesson 08 compares them on a resource of 1..`max_resource`
+    epochs: 'none' (no pruning), 'median' (`MedianPruner`: stop a trial below the median of
+    earlier trials at the same step, after 5 trials and 1 step), 'successive halving'
+    (asynchronous successive halving, Li et al., MLSys 2020: `SuccessiveHalvingPruner`, rungs
+    at 1, 3, 9, ... epochs, keep the top third) and 'hyperband' (Li et al., JMLR 2018:
+    `HyperbandPruner`, several successive-halving brackets with different first rungs)."""
+    import optuna
+
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    if name == "successive halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_resource,
+                                              reduction_factor=3)
+    raise ValueError(f"unknown pruner {name!r}; allowed: {', '.join(BENCHMARK_PRUNERS)}")
+
+
+def benchmark_run(bench, *, kind: str, name: str, seed: int, trials: int = 100,
+                  cells: int = 50) -> dict:
+    """One run of lesson 08's comparison on the benchmark, as a record: kind 'sampler' runs
+    sampler `name` for `trials` fully trained cells; kind 'pruner' runs TPE with pruner
+    `name` until the compute of `cells` fully trained cells is spent (`run_with_epoch_budget`).
+    The record keeps, per trial in order, the cell's benchmark `index`, its `state` ('C'
+    complete, 'P' pruned) and the `epochs` it trained; `incumbent` turns it into curves."""
+    from .optuna_bridge import suggest_arch
+
+    if kind not in ("sampler", "pruner"):
+        raise ValueError(f"kind must be 'sampler' or 'pruner', got {kind!r}")
+    t0 = time.perf_counter()
+    objective = benchmark_objective(bench)
+    if kind == "sampler":
+        study = run_study(objective, make_sampler(name, seed=seed), trials)
+    else:
+        study = run_with_epoch_budget(objective, make_sampler("tpe", seed=seed),
+                                      epochs=cells * bench.epochs,
+                                      pruner=make_pruner(name, max_resource=bench.epochs),
+                                      study_name=f"{name} seed {seed}")
+    done = [t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]
+    return {"benchmark": benchmark_tag(bench), "kind": kind, "name": name, "seed": seed,
+            "trials": trials if kind == "sampler" else None,
+            "epoch_budget": cells * bench.epochs if kind == "pruner" else None,
+            "seconds": time.perf_counter() - t0,
+            "index": [bench.space.index(suggest_arch(t)) for t in done],
+            "state": "".join(t.state.name[0] for t in done),
+            "epochs": [t.user_attrs["epochs_run"] for t in done]}
+
+
+def benchmark_tag(bench) -> str:
+    """Which benchmark a stored result was computed on: version and hash prefix."""
+    return f"v{bench.version} {bench.meta['sha256'][:12]}"
+
+
+def stored_runs(bench) -> list[dict]:
+    """The records of `benchmarks/optuna_samplers.py` (`nas_lessons/assets/`) made on
+    `bench`; raises if the asset was made on another benchmark (rerun the script)."""
+    import json
+    from importlib.resources import files
+
+    with files("nas_lessons.assets").joinpath(OPTUNA_RUNS_ASSET).open() as f:
+        rows = [json.loads(line) for line in f]
+    mine = [r for r in rows if r["benchmark"] == benchmark_tag(bench)]
+    if not mine:
+        raise ValueError(f"{OPTUNA_RUNS_ASSET} was made on "
+                         f"{sorted({r['benchmark'] for r in rows})}, not on "
+                         f"{benchmark_tag(bench)}: rerun benchmarks/optuna_samplers.py")
+    return mine
+
+
+def incumbent(bench, record: dict) -> dict[str, np.ndarray]:
+    """Anytime curves of a `benchmark_run` record, one entry per trial: 'val', the best
+    validation accuracy among the completed trials so far (what the search selects on;
+    pruned trials are never selected, as in Optuna's `best_trial`); 'test', the test accuracy
+    of that incumbent (seed 0; held out, never used for selection); 'epochs', the epochs
+    spent so far. NaN before the first completed trial."""
+    val, test = bench.array("val_acc"), bench.array("test_acc")
+    idx = np.asarray(record["index"])
+    v = np.where(np.array(list(record["state"])) == "C", val[idx], -np.inf)
+    best = np.maximum.accumulate(v)
+    improved = v > np.concatenate([[-np.inf], best[:-1]])  # ties keep the earlier trial
+    where = np.maximum.accumulate(np.where(improved, np.arange(len(v)), 0))
+    found = np.isfinite(best)
+    return {"val": np.where(found, best, np.nan),
+            "test": np.where(found, test[idx[where]], np.nan),
+            "epochs": np.cumsum(record["epochs"])}
