@@ -59,7 +59,7 @@ def retry_seconds(url: str) -> float:
                    capture_output=True)
     trials = optuna.load_study(study_name="retry", storage=url).trials
     retried = next(t for t in trials
-                   if optuna.storages.RetryFailedTrialCallback.retried_trial_number(t) == 0)
+                   if optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == 0)
     return retried.datetime_complete.timestamp() - killed_at
 
 

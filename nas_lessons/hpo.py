@@ -20,12 +20,12 @@ import time
 
 import numpy as np
 
-__all__ = ["cv_accuracy", "SVM_SPACE", "svm_objective", "SAMPLERS", "BENCHMARK_SAMPLERS",
-           "make_sampler",
+__all__ = ["cv_accuracy", "svm_fold_objective", "SVM_SPACE", "svm_objective", "SAMPLERS",
+           "BENCHMARK_SAMPLERS", "make_sampler",
            "run_study", "best_so_far", "suggest_cnn", "cnn_objective", "cnn_size_objective",
            "matched_channels", "search_vs_manual", "digits_svm_worker", "benchmark_objective",
            "run_with_epoch_budget", "BENCHMARK_PRUNERS", "make_pruner", "benchmark_run",
-           "benchmark_tag", "stored_runs", "incumbent"]
+           "benchmark_tag", "stored_runs", "incumbent", "variance_share"]
 
 
 def cv_accuracy(model, X, y, *, folds: int = 3, seed: int = 0) -> float:
@@ -48,6 +48,40 @@ def cv_accuracy(model, X, y, *, folds: int = 3, seed: int = 0) -> float:
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         return 100.0 * float(np.mean(cross_val_score(model, X, y, cv=cv)))
+
+
+def svm_fold_objective(X, y, *, folds: int = 10, seed: int = 0):
+    """The SVM objective of `svm_objective`, evaluated one cross-validation fold at a time
+    for `WilcoxonPruner` (Optuna 3.6): after fold k the trial reports that fold's accuracy
+    as step k, and when the pruner finds it significantly worse than the best trial on the
+    same folds (a Wilcoxon signed-rank test on the paired fold scores) the trial stops and
+    returns the mean of the folds it evaluated — Optuna's advice for samplers such as TPE,
+    which otherwise never learn from a pruned trial. `folds_run` records the cost."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import SVC
+    from threadpoolctl import threadpool_limits
+
+    if folds < 2:
+        raise ValueError(f"folds must be >= 2, got {folds}")
+    splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y))
+
+    def objective(trial) -> float:
+        p = {k: trial.suggest_float(k, lo, hi, log=True) for k, (lo, hi) in SVM_SPACE.items()}
+        scores = []
+        for k, (tr, te) in enumerate(splits):
+            with warnings.catch_warnings(), threadpool_limits(limits=1):
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                scores.append(100.0 * SVC(**p).fit(X[tr], y[tr]).score(X[te], y[te]))
+            trial.set_user_attr("folds_run", k + 1)
+            trial.report(scores[-1], k)
+            if trial.should_prune():
+                break
+        return float(np.mean(scores))
+
+    return objective
 
 
 SVM_SPACE = {"C": (1e-2, 1e3), "gamma": (1e-5, 1e0), "tol": (1e-4, 1e-1)}
@@ -172,7 +206,11 @@ def cnn_objective(data, *, epochs: int = 8, seed: int = 0, prune: bool = True,
 def cnn_size_objective(data, *, max_params: int, epochs: int = 4, seed: int = 0):
     """Two-objective Optuna objective: (validation accuracy, parameter count) of a CNN
     (`make_cnn` over channels x kernel x depth, Adam 1e-2), with the hard limit
-    params <= max_params reported through `trial.set_constraint` (feasible when <= 0)."""
+    params <= max_params reported through `trial.set_constraint` (feasible when <= 0). The
+    parameter count is known before training, so an infeasible network is not trained: its
+    trial records the constraint and ends pruned, at no cost (lesson 06's point: check
+    what you can before you pay for the evaluation)."""
+    import optuna
     import torch
 
     from .hardware import count_params
@@ -185,6 +223,8 @@ def cnn_size_objective(data, *, max_params: int, epochs: int = 4, seed: int = 0)
         model = make_cnn(data.input_shape, data.num_classes, **suggest_cnn(trial))
         n_params = count_params(model)
         trial.set_constraint("max_params", n_params - max_params)
+        if n_params > max_params:  # known before training: do not spend the epochs
+            raise optuna.TrialPruned(f"{n_params:,} parameters > {max_params:,}")
         hist = train(model, data, epochs=epochs, lr=1e-2, optimizer="adam", weight_decay=0.0,
                      batch_size=128, seed=seed, test=False)
         return hist.val_acc[-1], n_params
@@ -248,22 +288,40 @@ def search_vs_manual(data, *, trials: int, epochs: int, seed: int = 0,
             "manual_best": max(manual, key=lambda r: r["val"])}
 
 
-def digits_svm_worker(*, storage: str, study_name: str, n_trials: int, seed: int = 0) -> int:
+def digits_svm_worker(*, storage: str, study_name: str, n_trials: int | None = None,
+                      max_trials: int | None = None, seed: int = 0,
+                      heartbeat: int | None = None) -> int:
     """A worker process of a shared study: joins (or creates) `study_name` in `storage` and
-    runs `n_trials` trials of the digits SVM objective. Start it in as many processes or
-    machines as you like; the storage coordinates them. Returns the trials it ran."""
+    runs trials of the digits SVM objective. Start it in as many processes or machines as you
+    like; the storage coordinates them. `n_trials` limits this worker; `max_trials` is a
+    budget for the whole study (Optuna's `MaxTrialsCallback`: a worker stops once the study
+    holds that many completed trials. It checks after each trial, so workers in the middle
+    of one still finish it, and a worker started after the budget is spent runs one trial
+    before it stops: the total can exceed the budget by a trial per worker. The course's
+    `nas-lessons search --budget` counts inside the storage instead and stops exactly.) With
+    `heartbeat` seconds, a trial whose worker died is failed and retried
+    (`optuna_bridge.storage_for`). Returns the trials this worker ran."""
     import optuna
 
     from .data import load_dataset
+    from .optuna_bridge import storage_for
 
+    if n_trials is None and max_trials is None:
+        raise ValueError("give n_trials (this worker) or max_trials (the whole study), or both")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     d = load_dataset("digits_flat")
     X, y = d.x_train.numpy()[:600], d.y_train.numpy()[:600]
-    study = optuna.create_study(storage=storage, study_name=study_name, direction="maximize",
+    study = optuna.create_study(storage=storage_for(storage, heartbeat=heartbeat),
+                                study_name=study_name, direction="maximize",
                                 sampler=optuna.samplers.TPESampler(seed=seed),
                                 load_if_exists=True)
-    study.optimize(svm_objective(X, y), n_trials=n_trials)
-    return n_trials
+    ran = []
+    callbacks = [lambda study, trial: ran.append(trial.number)]
+    if max_trials is not None:
+        callbacks.append(optuna.study.MaxTrialsCallback(
+            max_trials, states=(optuna.trial.TrialState.COMPLETE,)))
+    study.optimize(svm_objective(X, y), n_trials=n_trials, callbacks=callbacks)
+    return len(ran)
 
 
 def benchmark_objective(bench, *, epochs: int | None = None):
@@ -413,3 +471,25 @@ def incumbent(bench, record: dict) -> dict[str, np.ndarray]:
     return {"val": np.where(found, best, np.nan),
             "test": np.where(found, test[idx[where]], np.nan),
             "epochs": np.cumsum(record["epochs"])}
+
+
+def variance_share(bench, *, metric: str = "val_acc") -> dict[str, float]:
+    """How much of the variance of `metric` over every cell of the benchmark each edge's
+    operation explains alone: the one-way ANOVA ratio eta^2 = SS_between / SS_total per edge
+    (the first-order term of the functional ANOVA decomposition, Hutter et al., ICML 2014,
+    computed exactly from the full table instead of estimated from a model of a few trials).
+    Keys are the Optuna parameter names of the edges (`optuna_bridge.edge_params`)."""
+    from .optuna_bridge import edge_params
+
+    y_all = bench.array(metric)
+    ok = ~np.isnan(y_all)
+    ops = np.array([[bench.space.OPS.index(o) for o in bench.space.from_index(i)]
+                    for i in np.flatnonzero(ok)])
+    y = y_all[ok]
+    total = float(((y - y.mean()) ** 2).sum())
+    out = {}
+    for e, name in enumerate(edge_params()):
+        between = sum((ops[:, e] == k).sum() * (y[ops[:, e] == k].mean() - y.mean()) ** 2
+                      for k in np.unique(ops[:, e]))
+        out[name] = float(between / total)
+    return out

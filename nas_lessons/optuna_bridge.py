@@ -11,6 +11,7 @@ arch from a trial's six categorical edge parameters.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 
 import optuna
@@ -80,7 +81,7 @@ def storage_for(url: str, *, heartbeat: int | None = None, retries: int = 3):
     survives a database restart between two of its requests. With `heartbeat` seconds, a
     running trial sends a heartbeat that often; a trial silent for 2 x `heartbeat` (its
     worker was killed, or its machine lost) is marked failed by the next worker that asks for
-    a trial, and `RetryFailedTrialCallback` puts its parameters back into the study, up to
+    a trial, and `RetryHeartbeatStaleTrialCallback` puts its parameters back into the study, up to
     `retries` times, for another worker to evaluate. `journal:///path/file.log` is Optuna's
     journal file storage (many processes on one file system; no heartbeats). Other URLs are
     passed on as they are."""
@@ -92,10 +93,13 @@ def storage_for(url: str, *, heartbeat: int | None = None, retries: int = 3):
         return JournalStorage(JournalFileBackend(url[len("journal://"):]))
     if not url.startswith(("sqlite", "postgresql", "mysql")):
         return url
-    beat = {} if heartbeat is None else {
-        "heartbeat_interval": heartbeat, "grace_period": 2 * heartbeat,
-        "failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=retries)}
-    return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True}, **beat)
+    with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since v2.8
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        beat = {} if heartbeat is None else {
+            "heartbeat_interval": heartbeat, "grace_period": 2 * heartbeat,
+            "heartbeat_stale_trial_callback":
+                optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=retries)}
+        return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True}, **beat)
 
 
 def _join_study(url: str, study_name: str, sampler: optuna.samplers.BaseSampler, *,

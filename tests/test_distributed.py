@@ -107,7 +107,7 @@ def test_a_killed_workers_trial_is_failed_and_retried(postgres_url, tmp_path):
     S = optuna.trial.TrialState
     killed = [t for t in trials if t.state == S.FAIL]
     assert len(killed) == 1 and killed[0].number == 0
-    retried = [t for t in trials if optuna.storages.RetryFailedTrialCallback
+    retried = [t for t in trials if optuna.storages.RetryHeartbeatStaleTrialCallback
                .retried_trial_number(t) == 0]
     assert len(retried) == 1 and retried[0].state == S.COMPLETE
     assert retried[0].params == killed[0].params  # the same cell, evaluated again

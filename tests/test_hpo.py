@@ -86,14 +86,26 @@ def test_cnn_objective_reports_and_prunes():
     assert all(len(t.intermediate_values) == 2 and "lr" in t.params for t in study.trials)
 
 
-def test_cnn_size_objective_sets_constraint():
+def test_cnn_size_objective_skips_infeasible_networks_before_training(monkeypatch):
+    import nas_lessons.training as training
+
     d = load_dataset("mnist1d", n_samples=400)
+    trained = []
+    real = training.train
+    monkeypatch.setattr(training, "train", lambda model, *a, **kw: trained.append(
+        sum(p.numel() for p in model.parameters())) or real(model, *a, **kw))
     study = optuna.create_study(directions=["maximize", "minimize"],
                                 sampler=optuna.samplers.NSGAIISampler(seed=0))
-    study.optimize(hpo.cnn_size_objective(d, max_params=2000, epochs=1), n_trials=4)
+    study.optimize(hpo.cnn_size_objective(d, max_params=2000, epochs=1), n_trials=8)
+    states = {t.state.name for t in study.trials}
+    assert states == {"COMPLETE", "PRUNED"}  # seed 0 draws both kinds
     for t in study.trials:
-        key = next(k for k in t.system_attrs if "constraint" in k)
-        assert (t.system_attrs[key] <= 0) == (t.values[1] <= 2000)
+        feasible = t.constraints["max_params"] <= 0
+        assert feasible == (t.state.name == "COMPLETE")
+        if feasible:
+            assert t.values[1] <= 2000
+    assert len(trained) == sum(t.state.name == "COMPLETE" for t in study.trials)
+    assert max(trained) <= 2000  # no infeasible network was trained
 
 
 def test_metalearning_mlp_is_not_crippled_by_early_stopping():
@@ -200,3 +212,97 @@ def test_gp_sampler_searches_the_cell_space():
     assert len(study.trials) == 14 and study.best_value > 0
     with pytest.raises(ValueError, match="allowed: grid, random, tpe, cmaes, qmc, gp"):
         hpo.make_sampler("bohb")
+
+
+def test_run_study_does_not_prune_unless_asked():
+    from nas_lessons.benchmark import Benchmark
+
+    bench = Benchmark.load()
+    study = hpo.run_study(hpo.benchmark_objective(bench), optuna.samplers.RandomSampler(seed=0),
+                          30)
+    assert all(t.state.name == "COMPLETE" for t in study.trials)  # Optuna's default would prune
+
+
+def test_make_pruner_names_and_errors():
+    assert isinstance(hpo.make_pruner("none", max_resource=10), optuna.pruners.NopPruner)
+    assert isinstance(hpo.make_pruner("hyperband", max_resource=10),
+                      optuna.pruners.HyperbandPruner)
+    with pytest.raises(ValueError, match="allowed: none, median, successive halving, hyperband"):
+        hpo.make_pruner("asha", max_resource=10)
+
+
+def test_benchmark_run_is_repeatable_and_incumbent_matches_optuna():
+    from nas_lessons.benchmark import Benchmark
+
+    bench = Benchmark.load()
+    for kind, name in [("sampler", "tpe"), ("pruner", "hyperband")]:
+        a = hpo.benchmark_run(bench, kind=kind, name=name, seed=3, trials=30, cells=10)
+        b = hpo.benchmark_run(bench, kind=kind, name=name, seed=3, trials=30, cells=10)
+        assert a["index"] == b["index"] and a["state"] == b["state"]  # Hyperband too
+    rec = hpo.benchmark_run(bench, kind="pruner", name="successive halving", seed=0, cells=10)
+    assert set(rec["state"]) == {"C", "P"} and len(rec["index"]) == len(rec["epochs"])
+    inc = hpo.incumbent(bench, rec)
+    assert inc["epochs"][-1] == sum(rec["epochs"]) >= 10 * bench.epochs
+    val, test = bench.array("val_acc"), bench.array("test_acc")
+    complete = [i for i, s in zip(rec["index"], rec["state"]) if s == "C"]
+    best = max(complete, key=lambda i: val[i])  # first of equals, as Optuna's best_trial
+    assert inc["val"][-1] == val[best] and inc["test"][-1] == test[best]
+    assert np.all(np.diff(inc["val"][~np.isnan(inc["val"])]) >= 0)
+    with pytest.raises(ValueError, match="kind must be"):
+        hpo.benchmark_run(bench, kind="strategy", name="re", seed=0)
+
+
+def test_stored_runs_match_the_benchmark_and_code():
+    from nas_lessons.benchmark import Benchmark
+
+    bench = Benchmark.load()
+    runs = hpo.stored_runs(bench)
+    keys = {(r["kind"], r["name"], r["seed"]) for r in runs}
+    assert len(keys) == len(runs) == 20 * (len(hpo.BENCHMARK_SAMPLERS)
+                                           + len(hpo.BENCHMARK_PRUNERS))
+    r = next(r for r in runs if (r["kind"], r["name"], r["seed"]) == ("pruner", "median", 1))
+    live = hpo.benchmark_run(bench, kind="pruner", name="median", seed=1)
+    assert live["index"] == r["index"] and live["state"] == r["state"]
+
+
+def test_variance_share_is_eta_squared():
+    from nas_lessons.benchmark import Benchmark
+
+    bench = Benchmark.load()
+    share = hpo.variance_share(bench)
+    assert len(share) == 6 and all(0 <= v <= 1 for v in share.values())
+    # every edge alone explains less than all of them together
+    assert sum(share.values()) < 1
+    # an edge's share equals the R^2 of a one-hot regression on that edge alone
+    y = bench.array("val_acc")
+    ok = ~np.isnan(y)
+    ops = np.array([bench.space.OPS.index(bench.space.from_index(i)[0])
+                    for i in np.flatnonzero(ok)])
+    X = np.eye(5)[ops]
+    fit = X @ np.linalg.lstsq(X, y[ok], rcond=None)[0]
+    r2 = 1 - ((y[ok] - fit) ** 2).sum() / ((y[ok] - y[ok].mean()) ** 2).sum()
+    assert share["edge10"] == pytest.approx(r2, abs=1e-9)
+
+
+def test_wilcoxon_pruner_stops_bad_trials_early():
+    d = load_dataset("digits_flat")
+    X, y = d.x_train.numpy()[:300], d.y_train.numpy()[:300]
+    objective = hpo.svm_fold_objective(X, y, folds=5)
+    study = hpo.run_study(objective, optuna.samplers.RandomSampler(seed=0), 12,
+                          pruner=optuna.pruners.WilcoxonPruner(p_threshold=0.1))
+    runs = [t.user_attrs["folds_run"] for t in study.trials]
+    assert max(runs) == 5 and min(runs) < 5
+    for t in study.trials:  # the value is the mean of the folds it fitted
+        assert t.value == pytest.approx(np.mean(list(t.intermediate_values.values())))
+    with pytest.raises(ValueError, match="folds must be >= 2"):
+        hpo.svm_fold_objective(X, y, folds=1)
+
+
+def test_digits_svm_worker_global_budget(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert hpo.digits_svm_worker(storage=url, study_name="s", max_trials=4) == 4
+    # MaxTrialsCallback checks after a trial: a late worker still runs one, then stops
+    assert hpo.digits_svm_worker(storage=url, study_name="s", max_trials=4) == 1
+    assert len(optuna.load_study(study_name="s", storage=url).trials) == 5
+    with pytest.raises(ValueError, match="n_trials .* or max_trials"):
+        hpo.digits_svm_worker(storage=url, study_name="s")
