@@ -22,6 +22,8 @@ from pathlib import Path
 
 import optuna
 
+from nas_lessons.optuna_bridge import storage_for
+
 WORKER = [sys.executable, "-m", "nas_lessons.cli", "search", "--strategy", "rs", "--objective",
           "bench"]
 SLOW = Path(__file__).resolve().parents[1] / "tests" / "test_distributed.py"
@@ -36,7 +38,7 @@ def throughput(url: str, study: str, budget: int, workers: int) -> float:
         raise RuntimeError(f"a worker failed on {url}")
     seconds = time.perf_counter() - t0
     done = sum(t.state == optuna.trial.TrialState.COMPLETE
-               for t in optuna.load_study(study_name=study, storage=url).trials)
+               for t in optuna.load_study(study_name=study, storage=storage_for(url)).trials)
     return done / seconds
 
 
