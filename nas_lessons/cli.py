@@ -248,6 +248,36 @@ def _search(args) -> int:
     return 0
 
 
+def _experiment(args) -> int:
+    from .experiment import CHALLENGE_SEEDS, ExperimentConfig, run_challenge, run_experiment
+
+    from .strategies import make_strategy
+
+    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    for name in strategies:  # a student's class that breaks the interface: one line
+        try:
+            make_strategy(name, seed=0)
+        except TypeError as e:
+            raise ValueError(str(e)) from None
+    if args.seeds < 2:
+        raise ValueError(f"--seeds must be at least 2 (intervals need several runs), "
+                         f"got {args.seeds}")
+    if args.experiment_cmd == "challenge":
+        start = CHALLENGE_SEEDS[0] if args.seed_start is None else args.seed_start
+        run_challenge(strategies, args.out, budget=args.budget,
+                      seeds=tuple(range(start, start + args.seeds)), storage=args.storage)
+    else:
+        start = 0 if args.seed_start is None else args.seed_start
+        config = ExperimentConfig(strategies=tuple(strategies),
+                                  seeds=tuple(range(start, start + args.seeds)),
+                                  budget=args.budget, time_budget=args.time_budget,
+                                  objective=args.objective)
+        run_experiment(config, args.out, storage=args.storage)
+        print((Path(args.out) / "table.md").read_text())
+    print(f"wrote {args.out}/: results.csv, table.md, table.tex, report.md, figures")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nas-lessons", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -335,6 +365,27 @@ def build_parser() -> argparse.ArgumentParser:
                     "heartbeats (database storages): a trial silent for twice as long, its "
                     "worker killed, is failed and retried by another worker")
     se.set_defaults(func=_search)
+
+    ex = sub.add_parser("experiment", help="compare strategies over many seeds, with a report")
+    exsub = ex.add_subparsers(dest="experiment_cmd", required=True)
+    for cmd, help_text, seeds in [
+            ("compare", "strategies at equal budget: results.csv, figures, tables, report", 20),
+            ("challenge", "rank submitted strategies on held-out seeds: a leaderboard", 20)]:
+        c = exsub.add_parser(cmd, help=help_text)
+        c.add_argument("--strategies", required=True, help="comma-separated: rs, re, ls, "
+                       "reinforce, tpe, bananas, or path/to/file.py:ClassName for your own")
+        c.add_argument("--seeds", type=int, default=seeds, help="runs per strategy")
+        c.add_argument("--seed-start", type=int, help="first seed (compare: 0; challenge: "
+                       "1000, seeds nobody tuned on)")
+        c.add_argument("--budget", type=int, default=100, help="evaluations per run")
+        c.add_argument("--storage", help="Optuna storage URL (default: a SQLite file in "
+                       "--out); a killed experiment continues from it")
+        c.add_argument("--out", required=True, help="folder for the outputs")
+        if cmd == "compare":
+            c.add_argument("--time-budget", type=float, help="also stop a run after this "
+                           "many seconds of simulated training")
+            c.add_argument("--objective", choices=["bench", "train"], default="bench")
+    ex.set_defaults(func=_experiment)
     return p
 
 

@@ -125,7 +125,7 @@ class _OverBudget(Exception):
 
 def search_worker(strategy: str, objective: Callable[[ArchLike], dict], budget: int, *,
                   seed: int = 0, storage: str, study_name: str,
-                  heartbeat: int | None = None) -> int:
+                  heartbeat: int | None = None, seconds: float | None = None) -> int:
     """One worker of a shared architecture search (the CLI's `nas-lessons search`).
 
     Joins or creates `study_name` in `storage` and runs trials until the study holds
@@ -135,9 +135,13 @@ def search_worker(strategy: str, objective: Callable[[ArchLike], dict], budget: 
     `over_budget`) without being evaluated.
     Everything told is in the storage: a killed worker loses only its running trial — with
     `heartbeat` (seconds; database storages) that trial is failed and retried by another
-    worker (`storage_for`) — and a restarted one continues the study. Returns the number of
-    trials this worker evaluated.
+    worker (`storage_for`) — and a restarted one continues the study. With `seconds`, the
+    study also ends once its completed trials have cost that much (simulated) training time,
+    the objective's 'cost' — a budget in time, NAS-Bench-201's protocol; the trial that
+    crosses it counts. Returns the number of trials this worker evaluated.
     """
+    if seconds is not None and not seconds > 0:
+        raise ValueError(f"seconds must be > 0, got {seconds!r}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = (optuna.samplers.TPESampler(seed=seed, multivariate=True)
                if strategy == "tpe" else StrategySampler(strategy, seed=seed))
@@ -148,10 +152,18 @@ def search_worker(strategy: str, objective: Callable[[ArchLike], dict], budget: 
         return sum(t.state != failed and (below is None or t.number < below)
                    for t in study.get_trials(deepcopy=False))
 
+    def spent(below: int | None = None) -> float:  # simulated seconds of completed trials
+        return sum(t.user_attrs.get("cost", 0.0) for t in study.get_trials(deepcopy=False)
+                   if t.state == optuna.trial.TrialState.COMPLETE
+                   and (below is None or t.number < below))
+
+    def exhausted(below: int | None = None) -> bool:
+        return used(below) >= budget or (seconds is not None and spent(below) >= seconds)
+
     done = [0]
 
     def run(trial: optuna.Trial) -> float:
-        if used(below=trial.number) >= budget:  # lost the race for the last slot
+        if exhausted(below=trial.number):  # lost the race for the last slot
             trial.set_user_attr("over_budget", True)
             raise _OverBudget
         arch = suggest_arch(trial)
@@ -166,9 +178,9 @@ def search_worker(strategy: str, objective: Callable[[ArchLike], dict], budget: 
         return r["score"]
 
     def stop(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        if trial.user_attrs.get("over_budget") or used() >= budget:
+        if trial.user_attrs.get("over_budget") or exhausted():
             study.stop()
 
-    if used() < budget:
+    if not exhausted():
         study.optimize(run, catch=(_OverBudget, NotInBenchmark), callbacks=[stop])
     return done[0]

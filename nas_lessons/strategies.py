@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
+from functools import cache
 
 import optuna
 import torch
@@ -33,7 +34,8 @@ from .spaces import ArchLike, NB201Arch, NB201Space, as_rng
 
 __all__ = ["Strategy", "RandomSearch", "RegularizedEvolution", "LocalSearch",
            "ReinforceController", "BayesianOptimization", "STRATEGIES", "make_strategy",
-           "REWARD_SCALE", "CONTROLLER_INIT_RANGE", "reinforce_step", "Bananas"]
+           "REWARD_SCALE", "CONTROLLER_INIT_RANGE", "reinforce_step", "Bananas",
+           "load_strategy_class"]
 
 #: REINFORCE's reward is validation accuracy as a fraction (ENAS: accuracy in [0, 1]); the
 #: objectives report it in %
@@ -413,7 +415,63 @@ STRATEGIES = {"rs": RandomSearch, "re": RegularizedEvolution, "ls": LocalSearch,
 
 
 def make_strategy(name: str, *, seed: int = 0, **kwargs) -> Strategy:
-    """A strategy by its short name (the CLI's `--strategy`); `kwargs` go to its class."""
+    """A strategy by its short name (the CLI's `--strategy`), or a student's own class given
+    as `path/to/file.py:ClassName` (`load_strategy_class`); `kwargs` go to its class."""
+    if ":" in name and name.split(":")[0].endswith(".py"):
+        return load_strategy_class(name)(seed=seed, **kwargs)
     if name not in STRATEGIES:
-        raise ValueError(f"unknown strategy {name!r}; allowed: {', '.join(STRATEGIES)}")
+        raise ValueError(f"unknown strategy {name!r}; allowed: {', '.join(STRATEGIES)}, or "
+                         "path/to/file.py:ClassName for your own")
     return STRATEGIES[name](seed=seed, **kwargs)
+
+
+@cache
+def load_strategy_class(spec: str) -> type:
+    """The strategy class `ClassName` defined in the Python file of `spec`
+    ('path/to/file.py:ClassName'), checked against the ask/tell interface before any search
+    uses it: it must be constructible as `Cls(seed=0)`, `ask()` must return a cell of the
+    NB201 space (six op names), `tell(arch, score)` must accept it, and two instances with the
+    same seed must propose the same first cell (all randomness from `seed`). Raises
+    `ValueError` (bad spec or file) or `TypeError` (interface broken), saying which part.
+    Loaded once per process (a shared study's sampler rebuilds the strategy every trial)."""
+    import importlib.util
+    from pathlib import Path
+
+    path, _, cls_name = spec.rpartition(":")
+    if not path.endswith(".py") or not cls_name.isidentifier():
+        raise ValueError(f"strategy {spec!r}: expected path/to/file.py:ClassName")
+    if not Path(path).is_file():
+        raise ValueError(f"strategy {spec!r}: no file {path}")
+    module_spec = importlib.util.spec_from_file_location(f"user_strategy_{Path(path).stem}",
+                                                         path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    cls = getattr(module, cls_name, None)
+    if not isinstance(cls, type):
+        raise ValueError(f"strategy {spec!r}: {path} defines no class {cls_name}")
+    where = f"{cls_name} ({path}) breaks the ask/tell interface"
+    for method in ("ask", "tell"):
+        if not callable(getattr(cls, method, None)):
+            raise TypeError(f"{where}: it has no {method}() method (subclass "
+                            "nas_lessons.strategies.Strategy)")
+    try:
+        first, second = cls(seed=0), cls(seed=0)
+    except TypeError as e:
+        raise TypeError(f"{where}: Cls(seed=0) failed ({e}); accept a keyword `seed`") from None
+    space = NB201Space()
+    archs = []
+    for s in (first, second):
+        arch = s.ask()
+        try:
+            archs.append(space.to_arch(arch))
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{where}: ask() returned {arch!r}, not a cell of six ops from "
+                            f"{', '.join(space.OPS)} ({e})") from None
+    try:
+        first.tell(archs[0], 90.0)
+    except Exception as e:  # noqa: BLE001 - any failure of the student's code is reported
+        raise TypeError(f"{where}: tell(arch, score) raised {type(e).__name__}: {e}") from None
+    if archs[0] != archs[1]:
+        raise TypeError(f"{where}: two instances with seed=0 asked for different cells; draw "
+                        "all randomness from `seed` (e.g. self.rng of Strategy)")
+    return cls
