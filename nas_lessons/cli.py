@@ -250,7 +250,6 @@ def _search(args) -> int:
 
 def _experiment(args) -> int:
     from .experiment import CHALLENGE_SEEDS, ExperimentConfig, run_challenge, run_experiment
-
     from .strategies import make_strategy
 
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
@@ -378,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--seed-start", type=int, help="first seed (compare: 0; challenge: "
                        "1000, seeds nobody tuned on)")
         c.add_argument("--budget", type=int, default=100, help="evaluations per run")
-        c.add_argument("--storage", help="Optuna storage URL (default: a SQLite file in "
+        c.add_argument("--storage", help="Optuna storage URL (default: a journal file in "
                        "--out); a killed experiment continues from it")
         c.add_argument("--out", required=True, help="folder for the outputs")
         if cmd == "compare":
