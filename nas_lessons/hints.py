@@ -135,6 +135,41 @@ HINTS: dict[str, tuple[str, ...]] = {
         "hypervolume(np.array([t.values for t in study.trials if t.values]), ref, ('max', "
         "'min')); lead = (nsga2 - random) / true, averaged over seeds 0..4",
     ),
+    "9.1": (
+        "The bootstrap treats the sample as the population: resample it, recompute the "
+        "statistic, and read the interval off the spread of the recomputed values.",
+        "Draw an (n_resamples, len(x)) array of indices with replacement from rng, take the "
+        "mean of each row, and return the quantiles at (1 - level) / 2 and (1 + level) / 2.",
+        "idx = rng.integers(0, len(x), size=(n_resamples, len(x))); np.quantile(x[idx]"
+        ".mean(axis=1), [(1 - level) / 2, (1 + level) / 2])",
+    ),
+    "9.2": (
+        "Compare every value of x with every value of y: that is len(x) * len(y) pairs.",
+        "Broadcast x as a column against y as a row; a pair where x is larger counts 1, an "
+        "equal pair counts 0.5; the mean over all pairs is A12.",
+        "x[:, None] > y[None, :] gives the wins, x[:, None] == y[None, :] the ties; "
+        "(wins + 0.5 * ties).mean()",
+    ),
+    "9.3": (
+        "The only difference from regularized evolution is which member leaves the "
+        "population: the worst instead of the oldest.",
+        "ask(): count the tells; before population_size of them, self.space.sample(self.rng). "
+        "Afterwards self.rng.choices(self.population, k=self.sample_size), the member with the "
+        "highest score is the parent, and self.space.mutate(parent, self.rng) the child. "
+        "tell(): append, then if too many, delete the index of the lowest score (min() "
+        "returns the first of equals, which is the oldest).",
+        "worst = min(range(len(self.population)), key=lambda i: self.population[i][1]); "
+        "del self.population[worst]",
+    ),
+    "9.4": (
+        "Run the 40 seeds once and test their first n: the smaller samples are then prefixes "
+        "of the same experiment.",
+        "runs = compare_strategies(['re', 'rs'], BenchmarkObjective(Benchmark.load()), 100, "
+        "seeds=range(40)); for each n take runs[name]['regret'][:n, -1] and call "
+        "mann_whitney(re, rs, alternative='less').",
+        "{n: mann_whitney(runs['re']['regret'][:n, -1], runs['rs']['regret'][:n, -1], "
+        "alternative='less') for n in (5, 10, 20, 40)}",
+    ),
     "8.1": (
         "Define-by-run: the objective asks for a value only when the code reaches that line.",
         "Suggest the model first; then, inside an if on its value, suggest only that model's "

@@ -138,7 +138,11 @@ def test_hints_are_progressive_and_opt_in(capsys):
     reset_hints()
 
 
-GIVEAWAYS = {"08_optuna_hpo.ipynb": ("if model == \"svm\":", "raise optuna.TrialPruned()",
+GIVEAWAYS = {"09_benchmarks_research.ipynb": ("rng.integers(0, len(x)", "0.5 * (x == y)",
+                                              "del self.population[worst]",
+                                              "alternative=\"less\") for n in",
+                                              "Model answer"),
+             "08_optuna_hpo.ipynb": ("if model == \"svm\":", "raise optuna.TrialPruned()",
                                      "reverse=True)[k - 1]", "zip(trials, evaluate_batch(trials))",
                                      "gains.append(best[0] - best[1])", "Model answer"),
              "06_hardware_aware_nas.ipynb": ("& ((p[:, 0] > p[i, 0])", "max(c, 0.0)",

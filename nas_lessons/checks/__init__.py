@@ -64,6 +64,7 @@ from .lesson08 import (
     check_pruned_objective,
     check_pruning_lab,
 )
+from .lesson09 import check_a12, check_bootstrap_ci, check_non_aging, check_seeds_lab
 
 __all__ = ["CheckFailed", "run_cases", "check_count_params", "check_conv_flops",
            "check_shuffle_positions", "check_shuffle_lab", "check_has_path",
@@ -80,4 +81,5 @@ __all__ = ["CheckFailed", "run_cases", "check_count_params", "check_conv_flops",
            "check_batched", "check_pruning_lab",
            "check_successive_halving", "check_synflow", "check_naswot",
            "check_early_ranking", "check_transformed_kernel", "check_importance_order",
-           "check_recalibrate", "check_recalibration_lab"]
+           "check_recalibrate", "check_recalibration_lab",
+           "check_bootstrap_ci", "check_a12", "check_non_aging", "check_seeds_lab"]
