@@ -270,7 +270,8 @@ def _experiment(args) -> int:
         config = ExperimentConfig(strategies=tuple(strategies),
                                   seeds=tuple(range(start, start + args.seeds)),
                                   budget=args.budget, time_budget=args.time_budget,
-                                  objective=args.objective)
+                                  objective=args.objective,
+                                  max_latency_ms=args.max_latency_ms)
         run_experiment(config, args.out, storage=args.storage)
         print((Path(args.out) / "table.md").read_text())
     print(f"wrote {args.out}/: results.csv, table.md, table.tex, report.md, figures")
@@ -384,6 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--time-budget", type=float, help="also stop a run after this "
                            "many seconds of simulated training")
             c.add_argument("--objective", choices=["bench", "train"], default="bench")
+            c.add_argument("--max-latency-ms", type=float, help="hardware-aware: only cells "
+                           "whose benchmark latency is at most this (rs and re reject the "
+                           "others before evaluating them)")
     ex.set_defaults(func=_experiment)
     return p
 

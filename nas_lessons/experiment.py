@@ -34,6 +34,9 @@ from .stats import bootstrap_ci, holm, mann_whitney
 __all__ = ["ExperimentConfig", "label", "run_experiment", "load_results", "summarize",
            "write_outputs", "CHALLENGE_SEEDS", "run_challenge", "CHECKLIST"]
 
+#: strategies that take `feasible=` and reject infeasible proposals before evaluating them
+CONSTRAINABLE = ("rs", "re")
+
 #: seeds of the class challenge: never the 0..N-1 that students tune their strategies on
 CHALLENGE_SEEDS = tuple(range(1000, 1020))
 
@@ -72,6 +75,7 @@ class ExperimentConfig:
     budget: int = 100
     time_budget: float | None = None
     objective: str = "bench"
+    max_latency_ms: float | None = None
 
     def __post_init__(self) -> None:
         if not self.strategies:
@@ -86,6 +90,17 @@ class ExperimentConfig:
             raise ValueError(f"time_budget must be > 0 seconds, got {self.time_budget!r}")
         if self.objective not in ("bench", "train"):
             raise ValueError(f"objective must be 'bench' or 'train', got {self.objective!r}")
+        if self.max_latency_ms is not None:
+            if not self.max_latency_ms > 0:
+                raise ValueError(f"max_latency_ms must be > 0, got {self.max_latency_ms!r}")
+            if self.objective != "bench":
+                raise ValueError("max_latency_ms needs the benchmark's latencies: "
+                                 "objective 'bench'")
+            other = [s for s in self.strategies if s not in CONSTRAINABLE]
+            if other:
+                raise ValueError(f"with max_latency_ms, strategies must reject infeasible "
+                                 f"cells before evaluating them; allowed: "
+                                 f"{', '.join(CONSTRAINABLE)}; got {', '.join(other)}")
 
 
 def label(spec: str) -> str:
@@ -96,11 +111,26 @@ def label(spec: str) -> str:
 
 
 def _objective(config: ExperimentConfig):
-    if config.objective == "bench":
-        from .benchmark import Benchmark
+    """The objective, and the strategies' constructor arguments (a latency constraint)."""
+    if config.objective != "bench":
+        return TrainingObjective(), {}
+    from .benchmark import Benchmark
 
-        return BenchmarkObjective(Benchmark.load())
-    return TrainingObjective()
+    bench = Benchmark.load()
+    objective = BenchmarkObjective(bench)
+    if config.max_latency_ms is None:
+        return objective, {}
+    limit = config.max_latency_ms
+    latency = bench.array("latency_ms")
+    allowed = latency <= limit
+    if not allowed.any():
+        raise ValueError(f"no cell of the benchmark meets {limit} ms; its latencies range "
+                         f"{np.nanmin(latency):.3f}-{np.nanmax(latency):.3f} ms")
+    # regret against the best *feasible* cell
+    best = int(np.nanargmax(np.where(allowed, bench.array("val_acc"), np.nan)))
+    objective.optimum = bench.query(bench.space.from_index(best))
+    space = bench.space
+    return objective, {"feasible": lambda arch: bool(allowed[space.index(arch)])}
 
 
 def run_experiment(config: ExperimentConfig, out: str | Path, *, storage: str | None = None,
@@ -123,7 +153,7 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, storage: str | 
     saved.write_text(json.dumps(asdict(config)))
     storage = storage or f"journal://{out.resolve() / 'experiment.log'}"
     (out / "storage.txt").write_text(storage + "\n")
-    objective = _objective(config)
+    objective, kwargs = _objective(config)
     t0 = time.perf_counter()
     for name in config.strategies:
         for seed in config.seeds:
@@ -131,7 +161,7 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, storage: str | 
             # the random stream depends on the strategy's label, not on where its file is
             n = search_worker(name, objective, config.budget, seed=stream_seed(label(name), seed),
                               storage=storage, study_name=f"{name} | seed {seed}",
-                              seconds=config.time_budget)
+                              seconds=config.time_budget, strategy_kwargs=kwargs)
             if progress:
                 print(f"{name:12s} seed {seed:4d}: {n:4d} new trial(s)", flush=True)
     wall = time.perf_counter() - t0
@@ -327,6 +357,9 @@ def write_outputs(config: ExperimentConfig, rows: list[dict], out: Path, *,
     (out / "table.tex").write_text(_table_tex(summary))
     _figures(config, rows, out)
     budget_text = f"{config.budget} evaluations" + (
+        f" under a latency limit of {config.max_latency_ms:g} ms (infeasible cells rejected "
+        "before evaluation; regret against the best feasible cell)"
+        if config.max_latency_ms else "") + (
         f" or {config.time_budget:g} s of simulated training, whichever ends first"
         if config.time_budget else "")
     fill = {"objective": "the mnist1d-201 benchmark (validation accuracy of seed 0, its "
@@ -340,6 +373,8 @@ def write_outputs(config: ExperimentConfig, rows: list[dict], out: Path, *,
                + f" --seeds {len(config.seeds)} --seed-start {config.seeds[0]}"
                + f" --budget {config.budget}"
                + (f" --time-budget {config.time_budget:g}" if config.time_budget else "")
+               + (f" --max-latency-ms {config.max_latency_ms:g}" if config.max_latency_ms
+                  else "")
                + f" --objective {config.objective} --out {out.name}")
     lines = [f"# Experiment: {', '.join(config.strategies)}", "",
              f"Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by nas_lessons "

@@ -125,7 +125,8 @@ class _OverBudget(Exception):
 
 def search_worker(strategy: str, objective: Callable[[ArchLike], dict], budget: int, *,
                   seed: int = 0, storage: str, study_name: str,
-                  heartbeat: int | None = None, seconds: float | None = None) -> int:
+                  heartbeat: int | None = None, seconds: float | None = None,
+                  strategy_kwargs: dict | None = None) -> int:
     """One worker of a shared architecture search (the CLI's `nas-lessons search`).
 
     Joins or creates `study_name` in `storage` and runs trials until the study holds
@@ -138,13 +139,15 @@ def search_worker(strategy: str, objective: Callable[[ArchLike], dict], budget: 
     worker (`storage_for`) — and a restarted one continues the study. With `seconds`, the
     study also ends once its completed trials have cost that much (simulated) training time,
     the objective's 'cost' — a budget in time, NAS-Bench-201's protocol; the trial that
-    crosses it counts. Returns the number of trials this worker evaluated.
+    crosses it counts. `strategy_kwargs` go to the strategy's class (e.g. `feasible=` for
+    a hardware constraint). Returns the number of trials this worker evaluated.
     """
     if seconds is not None and not seconds > 0:
         raise ValueError(f"seconds must be > 0, got {seconds!r}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = (optuna.samplers.TPESampler(seed=seed, multivariate=True)
-               if strategy == "tpe" else StrategySampler(strategy, seed=seed))
+               if strategy == "tpe" else StrategySampler(strategy, seed=seed,
+                                                         **(strategy_kwargs or {})))
     study = _join_study(storage, study_name, sampler, heartbeat=heartbeat)
     failed = optuna.trial.TrialState.FAIL
 

@@ -7,6 +7,7 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import optuna
 import pytest
 
@@ -141,3 +142,34 @@ def test_challenge_ranks_a_weak_strategy_below_evolution(tmp_path, capsys):
     assert main(["experiment", "challenge", "--strategies", f"re,{broken}:S", "--seeds", "2",
                  "--out", str(tmp_path / "x")]) == 2
     assert "breaks the ask/tell interface" in capsys.readouterr().err
+
+
+def test_a_latency_limit_is_never_exceeded_and_regret_is_against_feasible_cells(tmp_path):
+    from nas_lessons.benchmark import Benchmark
+
+    bench = Benchmark.load()
+    limit = float(np.nanmedian(bench.array("latency_ms")))
+    config = ExperimentConfig(strategies=("rs", "re"), seeds=(0, 1), budget=15,
+                              max_latency_ms=limit)
+    rows = run_experiment(config, tmp_path, progress=False)
+    assert all(bench.query(r["arch"])["latency_ms"] <= limit for r in rows)
+    assert all(r["regret"] >= 0 for r in rows)
+    unconstrained = bench.optimum("val_acc")["val_acc"]
+    assert max(r["val_acc"] + r["regret"] for r in rows) < unconstrained  # a lower optimum
+    assert "latency limit" in (tmp_path / "report.md").read_text()
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"strategies": ("tpe",), "max_latency_ms": 1.0}, "allowed: rs, re"),
+    ({"strategies": ("rs",), "max_latency_ms": 1.0, "objective": "train"}, "objective 'bench'"),
+    ({"strategies": ("rs",), "max_latency_ms": -1.0}, "must be > 0"),
+])
+def test_latency_limit_errors(kw, message):
+    with pytest.raises(ValueError, match=message):
+        ExperimentConfig(seeds=(0, 1), **kw)
+
+
+def test_an_impossible_latency_limit_says_the_range(tmp_path):
+    with pytest.raises(ValueError, match="latencies range"):
+        run_experiment(ExperimentConfig(strategies=("rs",), seeds=(0, 1), max_latency_ms=1e-6),
+                       tmp_path, progress=False)
