@@ -37,6 +37,12 @@ __all__ = ["ExperimentConfig", "label", "run_experiment", "load_results", "summa
 #: strategies that take `feasible=` and reject infeasible proposals before evaluating them
 CONSTRAINABLE = ("rs", "re")
 
+#: what an experiment searches: NAS-Bench-201 cells (the course's strategies), or the
+#: hyperparameters of lesson 08's SVM on digits or CNN on MNIST-1D (Optuna's samplers)
+SPACES = ("nb201", "svm", "cnn")
+HPO_SAMPLERS = {"svm": ("random", "tpe", "gp", "cmaes", "qmc", "grid"),
+                "cnn": ("random", "tpe", "gp", "qmc")}
+
 #: seeds of the class challenge: never the 0..N-1 that students tune their strategies on
 CHALLENGE_SEEDS = tuple(range(1000, 1020))
 
@@ -52,7 +58,8 @@ CHECKLIST = [
      "{n_seeds} seeds per strategy; 95% bootstrap intervals; every run in results.csv"),
     ("include random search as a baseline", "{random_baseline}"),
     ("use statistical tests, corrected for multiple comparisons",
-     "Mann-Whitney U against {baseline} on final regret, Holm-adjusted p-values"),
+     "Mann-Whitney U against {baseline} on final regret (or best validation accuracy), "
+     "Holm-adjusted p-values"),
     ("evaluate the returned architecture on data the search never saw",
      "the search selects on validation accuracy; the tables report the incumbent's test "
      "accuracy"),
@@ -76,6 +83,7 @@ class ExperimentConfig:
     time_budget: float | None = None
     objective: str = "bench"
     max_latency_ms: float | None = None
+    space: str = "nb201"
 
     def __post_init__(self) -> None:
         if not self.strategies:
@@ -88,12 +96,22 @@ class ExperimentConfig:
             raise ValueError(f"budget must be a positive int, got {self.budget!r}")
         if self.time_budget is not None and not self.time_budget > 0:
             raise ValueError(f"time_budget must be > 0 seconds, got {self.time_budget!r}")
+        if self.space not in SPACES:
+            raise ValueError(f"space must be one of {', '.join(SPACES)}, got {self.space!r}")
+        if self.space != "nb201":
+            other = [s for s in self.strategies if s not in HPO_SAMPLERS[self.space]]
+            if other:
+                raise ValueError(f"on the {self.space} space the strategies are Optuna "
+                                 f"samplers; allowed: {', '.join(HPO_SAMPLERS[self.space])}; "
+                                 f"got {', '.join(other)}")
+            if self.max_latency_ms is not None or self.time_budget is not None:
+                raise ValueError("max_latency_ms and time_budget apply to the nb201 space")
         if self.objective not in ("bench", "train"):
             raise ValueError(f"objective must be 'bench' or 'train', got {self.objective!r}")
         if self.max_latency_ms is not None:
             if not self.max_latency_ms > 0:
                 raise ValueError(f"max_latency_ms must be > 0, got {self.max_latency_ms!r}")
-            if self.objective != "bench":
+            if self.objective != "bench" or self.space != "nb201":
                 raise ValueError("max_latency_ms needs the benchmark's latencies: "
                                  "objective 'bench'")
             other = [s for s in self.strategies if s not in CONSTRAINABLE]
@@ -148,11 +166,13 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, storage: str | 
     if saved.exists() and json.loads(saved.read_text()) != json.loads(json.dumps(asdict(config))):
         raise ValueError(f"{out} holds an experiment with other settings "
                          f"({saved.read_text().strip()}); use another --out")
-    for name in config.strategies:
+    for name in config.strategies if config.space == "nb201" else ():
         make_strategy(name, seed=0)  # an unknown name or a broken class: fail before running
     saved.write_text(json.dumps(asdict(config)))
     storage = storage or f"journal://{out.resolve() / 'experiment.log'}"
     (out / "storage.txt").write_text(storage + "\n")
+    if config.space != "nb201":
+        return _run_hpo(config, out, storage, progress=progress)
     objective, kwargs = _objective(config)
     t0 = time.perf_counter()
     for name in config.strategies:
@@ -167,6 +187,62 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, storage: str | 
     wall = time.perf_counter() - t0
     rows = load_results(config, storage, optimum=getattr(objective, "optimum", None))
     write_outputs(config, rows, out, wall_seconds=wall)
+    return rows
+
+
+def _hpo_objective(space: str, seed: int):
+    """Lesson 08's objectives, each trial also recording a held-out test accuracy."""
+    from . import hpo
+    from .data import load_dataset
+
+    if space == "cnn":
+        return hpo.cnn_objective(load_dataset("mnist1d", seed=seed), epochs=4, seed=seed,
+                                 prune=False)
+    from sklearn.svm import SVC
+
+    d = load_dataset("digits_flat", seed=seed)
+    X, y = d.x_train.numpy()[:600], d.y_train.numpy()[:600]
+    Xt, yt = d.x_test.numpy(), d.y_test.numpy()
+    cv = hpo.svm_objective(X, y, folds=3, seed=seed)
+
+    def objective(trial) -> float:
+        value = cv(trial)  # selection: 3-fold CV accuracy on the 600 training images
+        trial.set_user_attr("test_acc", 100.0 * SVC(**trial.params).fit(X, y).score(Xt, yt))
+        return value
+
+    return objective
+
+
+def _run_hpo(config: ExperimentConfig, out: Path, storage: str, *, progress: bool
+             ) -> list[dict]:
+    """`run_experiment` for the HPO spaces: each (sampler, seed) is an Optuna study of
+    `budget` completed trials. A continued study resumes with a freshly seeded sampler."""
+    import optuna
+
+    from . import hpo
+    from .optuna_bridge import storage_for
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    t0 = time.perf_counter()
+    for name in config.strategies:
+        objective = None
+        for seed in config.seeds:
+            study_name = f"{name} | seed {seed}"
+            _fail_interrupted(storage, study_name)
+            study = optuna.create_study(
+                storage=storage_for(storage), study_name=study_name, direction="maximize",
+                sampler=hpo.make_sampler(name, seed=stream_seed(name, seed),
+                                         n_trials=config.budget),
+                pruner=optuna.pruners.NopPruner(), load_if_exists=True)
+            left = config.budget - len(study.get_trials(
+                states=(optuna.trial.TrialState.COMPLETE,)))
+            if left > 0:
+                objective = objective or _hpo_objective(config.space, config.seeds[0])
+                study.optimize(objective, n_trials=left)
+            if progress:
+                print(f"{name:12s} seed {seed:4d}: {max(left, 0):4d} new trial(s)", flush=True)
+    rows = load_results(config, storage, optimum=None)
+    write_outputs(config, rows, out, wall_seconds=time.perf_counter() - t0)
     return rows
 
 
@@ -188,7 +264,8 @@ def _fail_interrupted(storage: str, study_name: str) -> None:
 
 
 def load_results(config: ExperimentConfig, storage: str, *, optimum: dict | None) -> list[dict]:
-    """One row per completed trial, in trial order per (strategy, seed): the cell, its
+    """One row per completed trial, in trial order per (strategy, seed): the cell (or the
+    hyperparameters, as JSON), its
     validation and test accuracy, its cost, the incumbent (best validation so far) and its
     test accuracy, and regret (the optimum's validation accuracy minus the incumbent's;
     NaN without a known optimum)."""
@@ -207,11 +284,13 @@ def load_results(config: ExperimentConfig, storage: str, *, optimum: dict | None
                           key=lambda t: t.number)
             best, best_test, spent = -np.inf, np.nan, 0.0
             for k, t in enumerate(done, start=1):
-                spent += t.user_attrs.get("cost", 0.0)
+                spent += t.user_attrs.get("cost", (t.datetime_complete
+                                                   - t.datetime_start).total_seconds())
                 if t.value > best:
                     best, best_test = t.value, t.user_attrs["test_acc"]
-                rows.append({"strategy": name, "seed": seed, "trial": k,
-                             "arch": space.format(tuple(t.params[p] for p in edge_params())),
+                what = (space.format(tuple(t.params[p] for p in edge_params()))
+                        if config.space == "nb201" else json.dumps(t.params, sort_keys=True))
+                rows.append({"strategy": name, "seed": seed, "trial": k, "arch": what,
                              "val_acc": t.value, "test_acc": t.user_attrs["test_acc"],
                              "cost_seconds": spent, "best_val": best, "best_test": best_test,
                              "regret": optimum["val_acc"] - best if optimum else np.nan})
@@ -233,7 +312,7 @@ def summarize(config: ExperimentConfig, rows: list[dict]) -> list[dict]:
     regret against the baseline (random search if run, else the first strategy). Runs use
     independent random streams (`stream_seed`), so the samples are unpaired."""
     final = _final(rows, config)
-    base = "rs" if "rs" in config.strategies else config.strategies[0]
+    base = next((b for b in ("rs", "random") if b in config.strategies), config.strategies[0])
     others = [n for n in config.strategies if n != base]
     metric = "regret" if not np.isnan(final[base]["regret"]).any() else "best_val"
     p = [mann_whitney(final[n][metric], final[base][metric], alternative="two-sided")
@@ -362,12 +441,19 @@ def write_outputs(config: ExperimentConfig, rows: list[dict], out: Path, *,
         if config.max_latency_ms else "") + (
         f" or {config.time_budget:g} s of simulated training, whichever ends first"
         if config.time_budget else "")
-    fill = {"objective": "the mnist1d-201 benchmark (validation accuracy of seed 0, its "
-                         "recorded training time as cost)" if config.objective == "bench"
-            else "training each cell with the benchmark's recipe",
+    objectives = {"svm": "3-fold CV accuracy of an RBF SVM on 600 digits (test: the digits "
+                         "test split)",
+                  "cnn": "validation accuracy of a CNN trained 4 epochs on MNIST-1D",
+                  "bench": "the mnist1d-201 benchmark (validation accuracy of seed 0, its "
+                           "recorded training time as cost)",
+                  "train": "training each cell with the benchmark's recipe"}
+    fill = {"objective": objectives[config.space if config.space != "nb201"
+                                    else config.objective],
             "budget_text": budget_text, "n_seeds": len(config.seeds),
-            "random_baseline": "random search (rs) is included" if "rs" in config.strategies
-            else "NOT included: add rs to --strategies", "baseline": summary[0]["baseline"],
+            "random_baseline": "random search is included"
+            if {"rs", "random"} & set(config.strategies)
+            else "NOT included: add rs (or random) to --strategies",
+            "baseline": summary[0]["baseline"],
             "machine": _machine(), "wall": wall_seconds}
     command = ("nas-lessons experiment compare --strategies " + ",".join(config.strategies)
                + f" --seeds {len(config.seeds)} --seed-start {config.seeds[0]}"
@@ -375,6 +461,7 @@ def write_outputs(config: ExperimentConfig, rows: list[dict], out: Path, *,
                + (f" --time-budget {config.time_budget:g}" if config.time_budget else "")
                + (f" --max-latency-ms {config.max_latency_ms:g}" if config.max_latency_ms
                   else "")
+               + (f" --space {config.space}" if config.space != "nb201" else "")
                + f" --objective {config.objective} --out {out.name}")
     lines = [f"# Experiment: {', '.join(config.strategies)}", "",
              f"Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by nas_lessons "

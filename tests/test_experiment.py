@@ -1,6 +1,7 @@
 """The thesis harness: `nas-lessons experiment compare|challenge` end to end on the benchmark."""
 
 import csv
+import json
 import signal
 import subprocess
 import sys
@@ -173,3 +174,23 @@ def test_an_impossible_latency_limit_says_the_range(tmp_path):
     with pytest.raises(ValueError, match="latencies range"):
         run_experiment(ExperimentConfig(strategies=("rs",), seeds=(0, 1), max_latency_ms=1e-6),
                        tmp_path, progress=False)
+
+
+def test_hpo_samplers_on_the_svm_space(tmp_path):
+    config = ExperimentConfig(strategies=("random", "tpe"), seeds=(0, 1), budget=6,
+                              space="svm")
+    rows = run_experiment(config, tmp_path, progress=False)
+    assert len(rows) == 2 * 2 * 6
+    assert all(set(json.loads(r["arch"])) == {"C", "gamma", "tol"} for r in rows)
+    assert all(0 < r["test_acc"] <= 100 and np.isnan(r["regret"]) for r in rows)
+    table = (tmp_path / "table.md").read_text()
+    assert "p vs random" in table and "regret" not in table
+    # continuing adds nothing
+    assert len(run_experiment(config, tmp_path, progress=False)) == len(rows)
+
+
+def test_hpo_space_errors(capsys):
+    with pytest.raises(ValueError, match="Optuna samplers; allowed: random"):
+        ExperimentConfig(strategies=("re",), seeds=(0, 1), space="svm")
+    with pytest.raises(ValueError, match="space must be one of"):
+        ExperimentConfig(strategies=("rs",), seeds=(0, 1), space="darts")
