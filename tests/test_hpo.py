@@ -247,7 +247,13 @@ def test_benchmark_run_is_repeatable_and_incumbent_matches_optuna():
     complete = [i for i, s in zip(rec["index"], rec["state"]) if s == "C"]
     best = max(complete, key=lambda i: val[i])  # first of equals, as Optuna's best_trial
     assert inc["val"][-1] == val[best] and inc["test"][-1] == test[best]
-    assert np.all(np.diff(inc["val"][~np.isnan(inc["val"])]) >= 0)
+    for k in range(len(rec["index"])):  # at every trial: the best completed so far, first of equals
+        seen = [i for i, s in zip(rec["index"][:k + 1], rec["state"][:k + 1]) if s == "C"]
+        if seen:
+            first = max(seen, key=lambda i: val[i])
+            assert inc["val"][k] == val[first] and inc["test"][k] == test[first]
+        else:
+            assert np.isnan(inc["val"][k])
     with pytest.raises(ValueError, match="kind must be"):
         hpo.benchmark_run(bench, kind="strategy", name="re", seed=0)
 
