@@ -5,6 +5,8 @@
     nas-lessons bench pilot|build|latency|pack|verify|info   the mnist1d-201 benchmark
     nas-lessons proxies [--pack]               zero-cost proxies of every benchmark network
     nas-lessons search --strategy re ...       an architecture search, alone or as a worker
+    nas-lessons experiment compare|challenge   many seeds, tables, figures, a report
+    nas-lessons starter list|run KEY           lesson 09's thesis starters
 """
 
 from __future__ import annotations
@@ -278,6 +280,17 @@ def _experiment(args) -> int:
     return 0
 
 
+def _starter(args) -> int:
+    from .starters import STARTERS, run
+
+    if args.starter_cmd == "list":
+        for s in STARTERS.values():
+            print(f"{s.key:18s} [{s.level}] {s.question}")
+        return 0
+    run(args.key, scale=args.scale, seed=args.seed)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nas-lessons", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -392,6 +405,16 @@ def build_parser() -> argparse.ArgumentParser:
                            "whose benchmark latency is at most this (rs and re reject the "
                            "others before evaluating them)")
     ex.set_defaults(func=_experiment)
+
+    st = sub.add_parser("starter", help="lesson 09's thesis starters: list them, run one")
+    stsub = st.add_subparsers(dest="starter_cmd", required=True)
+    stsub.add_parser("list", help="the starters and their questions")
+    sr = stsub.add_parser("run", help="run a starter's experiment and print its card")
+    sr.add_argument("key", help="a starter (see `nas-lessons starter list`)")
+    sr.add_argument("--scale", choices=["lesson", "minimal"], default="minimal",
+                    help="lesson: a few seconds; minimal: up to about a minute")
+    sr.add_argument("--seed", type=int, default=0)
+    st.set_defaults(func=_starter)
     return p
 
 
