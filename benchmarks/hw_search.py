@@ -13,7 +13,6 @@ included) and the seconds the search took. One thread.
 """
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from nas_lessons.benchmark import Benchmark
 from nas_lessons.multiobjective import SAMPLERS, nsga2_search
 from nas_lessons.optuna_bridge import suggest_arch
 from nas_lessons.spaces import NB201Space
-from nas_lessons.utils import seed_everything
+from nas_lessons.utils import run_resumable, seed_everything
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "nas_lessons" / "assets" / "hw_search.jsonl"
 BUDGET = 500
@@ -53,19 +52,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = ap.parse_args()
     bench = Benchmark.load()
-    done = set()
-    if args.out.exists():
-        done = {(r["sampler"], r["dedup"], r["seed"])
-                for r in map(json.loads, args.out.read_text().splitlines())}
-    for seed in range(args.seeds):
-        for sampler, dedup in RUNS:
-            if (sampler, dedup, seed) in done:
-                continue
-            row = run(bench, sampler, dedup, seed)
-            with args.out.open("a") as f:
-                f.write(json.dumps(row) + "\n")
-            print(f"{sampler}{' dedup' if dedup else ''} seed {seed}: {row['seconds']:.0f} s, "
-                  f"{row['trials_drawn']} trials drawn", flush=True)
+    jobs = [(sampler, dedup, seed) for seed in range(args.seeds) for sampler, dedup in RUNS]
+    for (sampler, dedup, seed), row in run_resumable(
+            args.out, jobs, lambda *job: run(bench, *job),
+            key=lambda r: (r["sampler"], r["dedup"], r["seed"])):
+        print(f"{sampler}{' dedup' if dedup else ''} seed {seed}: {row['seconds']:.0f} s, "
+              f"{row['trials_drawn']} trials drawn", flush=True)
 
 
 if __name__ == "__main__":

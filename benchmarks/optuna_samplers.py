@@ -18,7 +18,6 @@ then concatenate the files.
 """
 
 import argparse
-import json
 import warnings
 from importlib.resources import files
 from pathlib import Path
@@ -27,7 +26,7 @@ import optuna
 
 from nas_lessons import hpo
 from nas_lessons.benchmark import Benchmark
-from nas_lessons.utils import seed_everything
+from nas_lessons.utils import run_resumable, seed_everything
 
 DEFAULT_OUT = Path(str(files("nas_lessons.assets").joinpath(hpo.OPTUNA_RUNS_ASSET)))
 
@@ -44,23 +43,20 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # CMA-ES warns on every categorical
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     bench = Benchmark.load()
-    done = set()
-    if args.out.exists():
-        done = {(r["kind"], r["name"], r["seed"])
-                for r in map(json.loads, args.out.read_text().splitlines())
-                if r["benchmark"] == hpo.benchmark_tag(bench)}
-    jobs = ([("sampler", n) for n in hpo.BENCHMARK_SAMPLERS]
-            + [("pruner", n) for n in hpo.BENCHMARK_PRUNERS])
-    for seed in seeds:
-        for kind, name in jobs:
-            if (kind, name, seed) in done:
-                continue
-            seed_everything(seed, threads=1)
-            r = hpo.benchmark_run(bench, kind=kind, name=name, seed=seed)
-            with args.out.open("a") as f:
-                f.write(json.dumps(r) + "\n")
-            print(f"{kind:7s} {name:18s} seed {seed:2d}: {len(r['index'])} trials, "
-                  f"{r['seconds']:.1f} s", flush=True)
+    tag = hpo.benchmark_tag(bench)
+    jobs = [(kind, name, seed) for seed in seeds
+            for kind, name in ([("sampler", n) for n in hpo.BENCHMARK_SAMPLERS]
+                               + [("pruner", n) for n in hpo.BENCHMARK_PRUNERS])]
+
+    def run(kind: str, name: str, seed: int) -> dict:
+        seed_everything(seed, threads=1)
+        return hpo.benchmark_run(bench, kind=kind, name=name, seed=seed)
+
+    for (kind, name, seed), r in run_resumable(
+            args.out, jobs, run,
+            key=lambda r: (r["kind"], r["name"], r["seed"]) if r["benchmark"] == tag else None):
+        print(f"{kind:7s} {name:18s} seed {seed:2d}: {len(r['index'])} trials, "
+              f"{r['seconds']:.1f} s", flush=True)
 
 
 if __name__ == "__main__":

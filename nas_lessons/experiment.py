@@ -332,6 +332,16 @@ def summarize(config: ExperimentConfig, rows: list[dict]) -> list[dict]:
     return out
 
 
+def _row(r: dict, *, has_regret: bool, dash: str) -> list[str]:
+    """One table row's cells: strategy, runs, [regret], test accuracy, adjusted p."""
+    ci = lambda m, lo_hi: f"{m:.2f} [{lo_hi[0]:.2f}, {lo_hi[1]:.2f}]"  # noqa: E731
+    cells = [r["strategy"], str(r["runs"])]
+    if has_regret:
+        cells.append(ci(r["regret_mean"], r["regret_ci"]))
+    return cells + [ci(r["test_mean"], r["test_ci"]),
+                    dash if np.isnan(r["p_holm"]) else f"{r['p_holm']:.3g}"]
+
+
 def _table_md(summary: list[dict]) -> str:
     base = summary[0]["baseline"]
     has_regret = "regret_mean" in summary[0]
@@ -340,13 +350,7 @@ def _table_md(summary: list[dict]) -> str:
         f"| strategy | runs | test acc. of incumbent (%), 95% CI | p vs {base} (Holm) |"
     lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
     for r in summary:
-        test = f"{r['test_mean']:.2f} [{r['test_ci'][0]:.2f}, {r['test_ci'][1]:.2f}]"
-        p = "—" if np.isnan(r["p_holm"]) else f"{r['p_holm']:.3g}"
-        cells = [r["strategy"], str(r["runs"])]
-        if has_regret:
-            cells.append(f"{r['regret_mean']:.2f} [{r['regret_ci'][0]:.2f}, "
-                         f"{r['regret_ci'][1]:.2f}]")
-        lines.append("| " + " | ".join(cells + [test, p]) + " |")
+        lines.append("| " + " | ".join(_row(r, has_regret=has_regret, dash="—")) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -358,15 +362,23 @@ def _table_tex(summary: list[dict]) -> str:
     lines = ["\\begin{tabular}{" + cols + "}", "\\toprule", " & ".join(head) + " \\\\",
              "\\midrule"]
     for r in summary:
-        cells = [r["strategy"].replace("_", "\\_"), str(r["runs"])]
-        if has_regret:
-            cells.append(f"{r['regret_mean']:.2f} [{r['regret_ci'][0]:.2f}, "
-                         f"{r['regret_ci'][1]:.2f}]")
-        cells.append(f"{r['test_mean']:.2f} [{r['test_ci'][0]:.2f}, {r['test_ci'][1]:.2f}]")
-        cells.append("--" if np.isnan(r["p_holm"]) else f"{r['p_holm']:.3g}")
+        cells = _row(r, has_regret=has_regret, dash="--")
+        cells[0] = cells[0].replace("_", "\\_")
         lines.append(" & ".join(cells) + " \\\\")
     lines += ["\\bottomrule", "\\end{tabular}"]
     return "\n".join(lines) + "\n"
+
+
+def _save(fig, ax, stem: Path) -> None:
+    """Legend, grid, and the figure as `stem`.png and `stem`.pdf."""
+    import matplotlib.pyplot as plt
+
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    for ext in ("png", "pdf"):
+        fig.savefig(stem.with_suffix(f".{ext}"), dpi=120)
+    plt.close(fig)
 
 
 def _figures(config: ExperimentConfig, rows: list[dict], out: Path) -> None:
@@ -392,24 +404,14 @@ def _figures(config: ExperimentConfig, rows: list[dict], out: Path) -> None:
            title=f"mean and 95% interval over {len(config.seeds)} seeds")
     if metric == "regret":
         ax.set_yscale("symlog", linthresh=0.1)
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    for ext in ("png", "pdf"):
-        fig.savefig(out / f"anytime.{ext}", dpi=120)
-    plt.close(fig)
+    _save(fig, ax, out / "anytime")
     final = _final(rows, config)
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for n in config.strategies:
         v = np.sort(final[n][metric])
         ax.step(v, np.arange(1, len(v) + 1) / len(v), where="post", label=label(n))
     ax.set(xlabel=f"final {what}", ylabel="share of runs")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    for ext in ("png", "pdf"):
-        fig.savefig(out / f"ecdf.{ext}", dpi=120)
-    plt.close(fig)
+    _save(fig, ax, out / "ecdf")
 
 
 def _machine() -> str:

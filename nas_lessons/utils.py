@@ -9,8 +9,11 @@ the package's own implementation instead of keeping a second copy of it.
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import random
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -84,3 +87,22 @@ def get_device(name: str = "cpu") -> torch.device:
             "set DEVICE='cpu' in the parameters cell, or install a CUDA build of torch."
         )
     return torch.device(name)
+
+
+def run_resumable(path: Path, jobs: Iterable[tuple], run: Callable[..., dict], *,
+                  key: Callable[[dict], tuple | None]) -> Iterator[tuple[tuple, dict]]:
+    """Run each job (a tuple of `run`'s arguments) that has no record yet in the JSON-lines
+    file `path`, appending each record the moment it finishes, and yield (job, record): a
+    killed script, started again, skips what is done and loses at most the job it was in.
+    `key(record)` names the job a stored record belongs to (None for a record that does not
+    count, e.g. one made on another benchmark version)."""
+    path = Path(path)
+    done = ({key(r) for r in map(json.loads, path.read_text().splitlines())}
+            if path.exists() else set())
+    for job in jobs:
+        if tuple(job) in done:
+            continue
+        record = run(*job)
+        with path.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+        yield tuple(job), record

@@ -1,10 +1,12 @@
+import json
 import random
+from itertools import islice
 
 import numpy as np
 import pytest
 import torch
 
-from nas_lessons.utils import get_device, seed_everything, show_source
+from nas_lessons.utils import get_device, run_resumable, seed_everything, show_source
 
 
 def test_seed_everything_reproducible():
@@ -37,3 +39,20 @@ def test_get_device():
         with pytest.raises(ValueError, match="no CUDA GPU.*DEVICE='cpu'"):
             get_device("cuda")
         assert get_device("auto").type == "cpu"
+
+
+def test_run_resumable_skips_finished_jobs_and_records_of_other_versions(tmp_path):
+    path, calls = tmp_path / "runs.jsonl", []
+
+    def run(name, seed):
+        calls.append((name, seed))
+        return {"name": name, "seed": seed, "version": 2}
+
+    path.write_text(json.dumps({"name": "a", "seed": 1, "version": 1}) + "\n")  # stale
+    key = lambda r: (r["name"], r["seed"]) if r["version"] == 2 else None  # noqa: E731
+    jobs = [("a", 0), ("a", 1), ("b", 0)]
+    assert len(list(islice(run_resumable(path, jobs, run, key=key), 2))) == 2  # "killed"
+    assert [j for j, _ in run_resumable(path, jobs, run, key=key)] == [("b", 0)]
+    assert calls == jobs
+    assert list(run_resumable(path, jobs, run, key=key)) == []
+    assert len(path.read_text().splitlines()) == 4
