@@ -1,4 +1,4 @@
-"""Lesson 09's ecosystem examples: the same SVM problem in Optuna, Hyperopt and FLAML."""
+"""Lesson 09's ecosystem examples: the same SVM problem in Optuna, Hyperopt, FLAML, SMAC3."""
 
 import pytest
 
@@ -18,8 +18,8 @@ def test_each_library_tunes_the_same_problem_repeatably(library):
 
 
 def test_errors_name_the_library_and_the_extra(monkeypatch):
-    with pytest.raises(ValueError, match="allowed: optuna, hyperopt, flaml"):
-        ecosystem.tune("smac", 3)
+    with pytest.raises(ValueError, match="allowed: optuna, hyperopt, flaml, smac"):
+        ecosystem.tune("ray", 3)
     monkeypatch.setattr(ecosystem, "available", lambda: {lib: False for lib in
                                                           ecosystem.LIBRARIES})
     with pytest.raises(ImportError, match=r"pip install -e \".\[ecosystem\]\""):
