@@ -119,3 +119,28 @@ def test_hw_search_rows_reproduce(sampler, dedup):
                if r["sampler"] == sampler and r["dedup"] == dedup and r["seed"] == 1)
     again = script.run(Benchmark.load(), sampler, dedup, 1)
     assert again["index"] == rec["index"] and again["trials_drawn"] == rec["trials_drawn"]
+
+
+def test_darts_space_is_complete_and_each_genotype_is_what_its_alphas_derive():
+    from nas_lessons.ops import DARTS_OPS
+
+    script = _script("darts_space")
+    recs = _records("darts_space.jsonl")
+    assert Counter((r["variant"], r["seed"]) for r in recs) == {
+        (v, s): 1 for v in script.VARIANTS for s in (0, 1, 2)}
+    tol = 1e-4   # the stored softmax weights are rounded to 4 decimals: ties within it pass
+    for r in recs:
+        assert len(r["val_acc"]) == r["epochs_run"] <= r["epochs"]
+        for kind in ("normal", "reduce"):
+            w = [[p if op != "none" else -1.0 for p, op in zip(row, DARTS_OPS)]
+                 for row in r[f"alpha_{kind}"]]
+            start = 0
+            for node in range(4):
+                rows = w[start: start + 2 + node]
+                chosen = r[kind][2 * node: 2 * node + 2]
+                kept = {j for _, j in chosen}
+                for op, j in chosen:   # the strongest non-none op of a strongest edge
+                    assert rows[j][DARTS_OPS.index(op)] >= max(rows[j]) - tol
+                    assert all(max(rows[j]) >= max(rows[k]) - tol
+                               for k in range(len(rows)) if k not in kept)
+                start += 2 + node
