@@ -37,6 +37,20 @@ def _set_range(slider, lo: float, hi: float, *, steps: int = 100) -> None:
     slider.value = hi
 
 
+class _Shown:
+    """Shows `self.widget` in Jupyter; where widgets cannot render (an untrusted notebook
+    before its cells run, a static page) the text in its place says what to do instead of
+    printing the widget's repr."""
+
+    widget: object
+    fallback = "an interactive widget: run this cell in Jupyter to open it"
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        data = self.widget._repr_mimebundle_(**kwargs)
+        data["text/plain"] = self.fallback
+        return data
+
+
 def cell_summary(arch: ArchLike, *, C: int = 8, N: int = 1,
                  input_shape: tuple[int, ...] = (1, 40), num_classes: int = 10,
                  reduction: str = "cheap") -> dict:
@@ -52,8 +66,11 @@ def cell_summary(arch: ArchLike, *, C: int = 8, N: int = 1,
             "params": count_params(net), "flops": count_flops(net, input_shape)}
 
 
-class CellBuilder:
+class CellBuilder(_Shown):
     """Six dropdowns (one per edge) that redraw an NB201 cell and report its cost."""
+
+    fallback = ("Cell builder (lesson 02): run this cell in Jupyter to pick an op per "
+                "edge and see the network's parameters and FLOPs.")
 
     def __init__(self, arch: ArchLike = ("nor_conv_3x3",) * 6, **network_kwargs) -> None:
         import ipywidgets as W
@@ -95,10 +112,6 @@ class CellBuilder:
         self.summary = s
         return s
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
 
 
 # ---- lesson 06: hardware constraint explorer ---------------------------------------------------
@@ -220,13 +233,16 @@ def search_under_constraints(archs: list, metrics: dict, constraints: HardwareCo
     return out
 
 
-class ConstraintExplorer:
+class ConstraintExplorer(_Shown):
     """Constraint tuning over a table of architectures: sliders for latency, parameters,
     FLOPs and (if given) memory limits and an accuracy floor; a latency source (e.g. the
     benchmark's measurement or your lookup table); an axis to plot accuracy against. The
     feasible cells, their Pareto front, the best feasible cell (drawn) and the cells whose
     feasibility the latency sources disagree on are redrawn on every change; a button runs
     `search_under_constraints` and marks what each search found against the oracle."""
+
+    fallback = ("Constraint explorer (lesson 06): run this cell in Jupyter to move the "
+                "latency, parameter and FLOP limits and see the feasible cells.")
 
     def __init__(self, archs: list, accuracy, sources: dict, params, flops, memory=None, *,
                  budget: int = 100) -> None:
@@ -360,10 +376,6 @@ class ConstraintExplorer:
         self.best_arch = None if r["best"] is None else NB201Space().format(self.archs[r["best"]])
         return r
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
 
 
 # ---- lesson 07: Once-for-All deployment --------------------------------------------------------
@@ -399,11 +411,14 @@ def ofa_deploy(net, data, *, accuracy, tables: dict, device: str, target: float,
     return r
 
 
-class OFADeployer:
+class OFADeployer(_Shown):
     """A device dropdown and a latency-target slider (ms, between the smallest and the
     largest subnet on that device); each change runs `ofa_deploy` (seconds), draws the chosen
     subnet, and marks it on the device's accuracy-latency curve (`curves[device]`: earlier
     `ofa.specialise` results, measured latency vs real accuracy)."""
+
+    fallback = ("Once-for-All deployment (lesson 07): run this cell in Jupyter to pick "
+                "a device and a latency target and see the subnet chosen.")
 
     def __init__(self, net, data, *, accuracy, tables: dict, curves: dict | None = None,
                  seed: int = 0) -> None:
@@ -463,7 +478,3 @@ class OFADeployer:
         self.result = r
         return r
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)

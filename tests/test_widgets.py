@@ -241,3 +241,12 @@ def test_constraint_explorer_search_button_and_axis():
     assert ex.result["n_feasible"] == int(np.sum((lat <= 0.75) & (80 + 3 * convs >= 85)))
     found = ex.search()
     assert found["oracle"] == ex.result["best"]
+
+
+def test_a_widget_outside_jupyter_says_what_to_do_not_its_repr():
+    from IPython.core.formatters import DisplayFormatter
+
+    data, _ = DisplayFormatter().format(CellBuilder(("skip_connect",) * 6))
+    assert "application/vnd.jupyter.widget-view+json" in data   # the live widget
+    assert data["text/plain"].startswith("Cell builder (lesson 02): run this cell")
+    assert "VBox" not in data["text/plain"] and "HBox" not in data["text/plain"]
