@@ -88,7 +88,7 @@ class CellTrainingObjective:
                            num_classes=self.data.num_classes)
         t = time.perf_counter()
         hist = train(net, self.data, epochs=self.epochs, batch_size=self.batch_size,
-                     seed=self.seed, test=False)
+                     seed=self.seed, test=False, progress=False)
         return {"score": float(hist.val_acc[-1]), "cost": time.perf_counter() - t}
 
 

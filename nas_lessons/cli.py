@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -64,6 +65,7 @@ def _course_run(args) -> int:
         return 2
     scratch = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="nas_lessons_"))
     scratch.mkdir(parents=True, exist_ok=True)
+    os.environ["NAS_LESSONS_QUIET"] = "1"   # the kernels inherit it: no progress bars in outputs
     failures = 0
     for p in paths:
         nb = nbformat.read(p, as_version=4)
@@ -266,7 +268,8 @@ def _experiment(args) -> int:
     if args.experiment_cmd == "challenge":
         start = CHALLENGE_SEEDS[0] if args.seed_start is None else args.seed_start
         run_challenge(strategies, args.out, budget=args.budget,
-                      seeds=tuple(range(start, start + args.seeds)), storage=args.storage)
+                      seeds=tuple(range(start, start + args.seeds)), storage=args.storage,
+                      progress=True)
     else:
         start = 0 if args.seed_start is None else args.seed_start
         config = ExperimentConfig(strategies=tuple(strategies),
@@ -274,7 +277,7 @@ def _experiment(args) -> int:
                                   budget=args.budget, time_budget=args.time_budget,
                                   objective=args.objective,
                                   max_latency_ms=args.max_latency_ms, space=args.space)
-        run_experiment(config, args.out, storage=args.storage)
+        run_experiment(config, args.out, storage=args.storage, progress=True)
         print((Path(args.out) / "table.md").read_text())
     print(f"wrote {args.out}/: results.csv, table.md, table.tex, report.md, figures")
     return 0

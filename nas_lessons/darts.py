@@ -28,6 +28,7 @@ from torch.func import functional_call
 from .models import cell_inputs, darts_skeleton, nb201_skeleton
 from .ops import DARTS_OPS, NB201_OPS, make_op, nd
 from .spaces import Genotype, NB201Arch, NB201Space
+from .utils import progress_bar
 
 __all__ = ["MixedOp", "SearchNetwork", "NB201SearchCell", "NB201SearchNetwork",
            "DARTSSearchCell", "DARTSSearchNetwork", "Architect", "derive_nb201",
@@ -374,7 +375,8 @@ def darts_search(model: SearchNetwork, data, *, epochs: int = 10, order: int = 1
                  w_weight_decay: float = W_WEIGHT_DECAY, arch_lr: float = ARCH_LR,
                  seed: int = 0, aux_skip_decay: bool = False, eigen_every: int | None = None,
                  early_stop_skips: int | None = None,
-                 tau_range: tuple[float, float] = GDAS_TAU) -> dict:
+                 tau_range: tuple[float, float] = GDAS_TAU,
+                 progress: bool | None = None) -> dict:
     """Alg. 1 of DARTS on `data.train` split 50/50 into a weight half and an architecture half.
 
     Each iteration: an architecture step on an architecture batch (first: alpha is updated
@@ -389,7 +391,8 @@ def darts_search(model: SearchNetwork, data, *, epochs: int = 10, order: int = 1
     indicator). With `early_stop_skips=k`
     the search stops once the derived cell has k or more skip connections (the DARTS+
     criterion, Liang et al., 2019: collapse shows as skips taking over). A GDAS network's
-    temperature falls linearly over `tau_range` (Dong & Yang, 2019).
+    temperature falls linearly over `tau_range` (Dong & Yang, 2019). `progress`: a bar per
+    epoch (default: in a notebook, not under `course run`; `utils.show_progress`).
     """
     from .training import evaluate
 
@@ -409,6 +412,7 @@ def darts_search(model: SearchNetwork, data, *, epochs: int = 10, order: int = 1
     total_steps, step = epochs * steps_per_epoch, 0
     history: dict = {"alpha": [], "val_acc": [], "eigenvalue": {}}
     probe = a_idx[:256]  # the fixed batch the Hessian is measured on
+    bar = progress_bar(total=epochs, desc="search", unit="epoch", progress=progress)
     for epoch in range(epochs):
         if getattr(model, "mode", "darts") == "gdas":
             model.tau = tau_range[0] - (tau_range[0] - tau_range[1]) * epoch / max(epochs - 1, 1)
@@ -432,6 +436,9 @@ def darts_search(model: SearchNetwork, data, *, epochs: int = 10, order: int = 1
         history["alpha"].append([F.softmax(a.detach(), -1).clone()
                                  for a in model.arch_parameters()])
         history["val_acc"].append(evaluate(model, data.loader("val", 1024))[1])
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(val_acc=f"{history['val_acc'][-1]:.1f}%")
         if eigen_every and ((epoch + 1) % eigen_every == 0 or epoch + 1 == epochs):
             history["eigenvalue"][epoch + 1] = hessian_eigenvalue(
                 model, data.x_train[probe], data.y_train[probe], seed=seed)
@@ -441,4 +448,6 @@ def darts_search(model: SearchNetwork, data, *, epochs: int = 10, order: int = 1
             if list(cell).count("skip_connect") >= early_stop_skips:
                 history["stopped_at"] = epoch + 1
                 break
+    if bar is not None:
+        bar.close()
     return history

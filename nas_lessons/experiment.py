@@ -30,6 +30,7 @@ import numpy as np
 
 from .search import BenchmarkObjective, TrainingObjective, stream_seed
 from .stats import bootstrap_ci, holm, mann_whitney
+from .utils import show_progress
 
 __all__ = ["ExperimentConfig", "label", "run_experiment", "load_results", "summarize",
            "write_outputs", "CHALLENGE_SEEDS", "run_challenge", "CHECKLIST"]
@@ -152,11 +153,13 @@ def _objective(config: ExperimentConfig):
 
 
 def run_experiment(config: ExperimentConfig, out: str | Path, *, storage: str | None = None,
-                   progress: bool = True) -> list[dict]:
+                   progress: bool | None = None) -> list[dict]:
     """Run (or continue) every strategy x seed of `config`, then write the outputs into
     `out`. The storage defaults to Optuna's journal file `out/experiment.log` (about four
     times as fast as SQLite per trial, see README); `config.json` records the settings,
-    and continuing an experiment with other settings is refused."""
+    and continuing an experiment with other settings is refused. `progress`: a line per
+    finished run (default: in a notebook, not under `course run`; `utils.show_progress`)."""
+    progress = show_progress(progress)
     from .optuna_bridge import search_worker
     from .strategies import make_strategy
 
@@ -482,13 +485,14 @@ def write_outputs(config: ExperimentConfig, rows: list[dict], out: Path, *,
 
 def run_challenge(strategies: list[str], out: str | Path, *, budget: int = 100,
                   seeds: tuple[int, ...] = CHALLENGE_SEEDS, storage: str | None = None,
-                  progress: bool = True) -> list[dict]:
+                  progress: bool | None = None) -> list[dict]:
     """A class challenge: every strategy (built-in names and submitted `file.py:Class`) runs
     under one fixed budget on held-out seeds (`CHALLENGE_SEEDS`, never the ones students
     tune on); the leaderboard ranks them by the mean test accuracy of the cell each run
     returns — on the benchmark's held-out split, averaged over the training seeds the
     benchmark has for that cell — with 95% bootstrap intervals and Holm-adjusted p-values
     against the leader. Writes the experiment's outputs plus `leaderboard.md` and `.csv`."""
+    progress = show_progress(progress)
     config = ExperimentConfig(strategies=tuple(strategies), seeds=tuple(seeds), budget=budget)
     rows = run_experiment(config, out, storage=storage, progress=progress)
     from .benchmark import Benchmark

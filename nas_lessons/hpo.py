@@ -196,7 +196,7 @@ def cnn_objective(data, *, epochs: int = 8, seed: int = 0, prune: bool = True,
                 raise optuna.TrialPruned()
 
         hist = train(model, data, epochs=epochs, lr=rate, optimizer="adam", weight_decay=0.0,
-                     batch_size=128, seed=seed, on_epoch=report)
+                     batch_size=128, seed=seed, on_epoch=report, progress=False)
         trial.set_user_attr("test_acc", hist.test_acc)
         return hist.val_acc[-1]
 
@@ -226,7 +226,7 @@ def cnn_size_objective(data, *, max_params: int, epochs: int = 4, seed: int = 0)
         if n_params > max_params:  # known before training: do not spend the epochs
             raise optuna.TrialPruned(f"{n_params:,} parameters > {max_params:,}")
         hist = train(model, data, epochs=epochs, lr=1e-2, optimizer="adam", weight_decay=0.0,
-                     batch_size=128, seed=seed, test=False)
+                     batch_size=128, seed=seed, test=False, progress=False)
         return hist.val_acc[-1], n_params
 
     return objective
@@ -281,7 +281,7 @@ def search_vs_manual(data, *, trials: int, epochs: int, seed: int = 0,
         seed_everything(train_seed, threads=torch.get_num_threads())
         model = make_baseline("cnn", shape, k, channels=channels)
         hist = train(model, data, epochs=epochs, lr=lr, optimizer="adam", weight_decay=0.0,
-                     batch_size=128, seed=train_seed)
+                     batch_size=128, seed=train_seed, progress=False)
         manual.append({"arch": {"channels": channels}, "seed": train_seed,
                        "val": hist.val_acc[-1], "test": hist.test_acc, **size(model)})
     return {"search": search, "manual": manual, "search_best": best,

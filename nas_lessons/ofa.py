@@ -61,6 +61,7 @@ from torch import nn
 
 from .data import Dataset
 from .ops import check_rank, nd
+from .utils import progress_bar
 
 __all__ = ["SubnetConfig", "ElasticSpace", "ElasticDepthwiseConv", "ElasticMBConv", "MBConv",
            "OFANetwork", "shrinking_phases", "progressive_shrinking", "evaluate_subnet",
@@ -415,7 +416,7 @@ def progressive_shrinking(net: OFANetwork, data: Dataset, *, epochs: int | Seque
                           shrink_lr: float = 0.02, kd: float = 1.0,
                           sort_channels: bool = True, batch_size: int = 128,
                           weight_decay: float = 5e-5, seed: int = 0,
-                          progress: bool = False) -> dict:
+                          progress: bool | None = None) -> dict:
     """Train `net` by progressive shrinking (Cai et al. 2020, Sec. 3.2).
 
     `phases` (default `shrinking_phases(net.space)`) run in order; `epochs` is one count for
@@ -438,11 +439,8 @@ def progressive_shrinking(net: OFANetwork, data: Dataset, *, epochs: int | Seque
     teacher = None
     history = {"phase": [], "epochs": [], "train_loss": [], "seconds": []}
     start = time.perf_counter()
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=sum(per_phase), desc="progressive shrinking", unit="epoch")
+    bar = progress_bar(total=sum(per_phase), desc="progressive shrinking", unit="epoch",
+                       progress=progress)
     for p, ((name, choices), n_epochs) in enumerate(zip(phases, per_phase)):
         expands = choices.get("expands")
         if sort_channels and (expands is None and len(net.space.expands) > 1

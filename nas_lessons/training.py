@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .data import Dataset, TensorLoader
+from .utils import progress_bar
 
 __all__ = ["History", "train", "evaluate", "OPTIMIZERS", "SCHEDULES"]
 
@@ -98,7 +99,7 @@ def train(
     warmup_epochs: int = 0,
     label_smoothing: float = 0.0,
     grad_clip: float | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     device: torch.device | str = "cpu",
     test: bool = True,
     on_epoch: Callable[[int, History], None] | None = None,
@@ -112,7 +113,8 @@ def train(
     epochs' steps and then follows a per-step cosine. `label_smoothing` only affects the
     training loss (validation loss is plain cross-entropy). `on_epoch(epoch, history)` is
     called after each epoch; it may raise `optuna.TrialPruned` or similar to stop early.
-    Ctrl-C returns the partial history with `interrupted=True`.
+    Ctrl-C returns the partial history with `interrupted=True`. `progress`: a bar per epoch
+    (default: in a notebook, not under `course run`; see `utils.show_progress`).
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
@@ -144,11 +146,7 @@ def train(
     elif schedule == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
     hist = History()
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs, desc="train", unit="epoch")
+    bar = progress_bar(total=epochs, desc="train", unit="epoch", progress=progress)
     start = time.perf_counter()
     try:
         for epoch in range(epochs):

@@ -49,6 +49,26 @@ def in_notebook() -> bool:
     return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
 
 
+def show_progress(progress: bool | None) -> bool:
+    """Whether a long loop shows a progress bar: `progress` when given; by default (None) only
+    in a Jupyter notebook, and never where the environment sets NAS_LESSONS_QUIET=1 — as
+    `nas-lessons course run` and the test suite do, so that committed outputs stay clean."""
+    if progress is not None:
+        return bool(progress)
+    return in_notebook() and os.environ.get("NAS_LESSONS_QUIET") != "1"
+
+
+def progress_bar(*, total: int, desc: str, unit: str, progress: bool | None = None,
+                 initial: int = 0):
+    """A tqdm bar (a live widget in Jupyter, text in a terminal) when
+    `show_progress(progress)`, else None; callers update it with `bar.update(n)`."""
+    if not show_progress(progress):
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, initial=initial)
+
+
 def show_source(obj: object) -> str | None:
     """Show the source code of a package function or class.
 

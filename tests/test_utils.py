@@ -56,3 +56,18 @@ def test_run_resumable_skips_finished_jobs_and_records_of_other_versions(tmp_pat
     assert calls == jobs
     assert list(run_resumable(path, jobs, run, key=key)) == []
     assert len(path.read_text().splitlines()) == 4
+
+
+def test_progress_bars_follow_the_argument_and_stay_quiet_under_tests(monkeypatch):
+    from nas_lessons import utils
+
+    assert utils.progress_bar(total=3, desc="x", unit="it", progress=False) is None
+    bar = utils.progress_bar(total=3, desc="x", unit="it", progress=True)
+    assert bar is not None and bar.total == 3
+    bar.close()
+    monkeypatch.setattr(utils, "in_notebook", lambda: True)
+    assert not utils.show_progress(None)          # NAS_LESSONS_QUIET=1 (conftest, course run)
+    monkeypatch.delenv("NAS_LESSONS_QUIET")
+    assert utils.show_progress(None)              # a student's notebook
+    monkeypatch.setattr(utils, "in_notebook", lambda: False)
+    assert not utils.show_progress(None)          # a script: only when asked

@@ -27,6 +27,7 @@ from ..data import Dataset
 from ..hardware import cpu_model, machine_info, measure_latency
 from ..models import NB201Network
 from ..spaces import NB201Space
+from ..utils import progress_bar
 from .recipe import PILOT_RECIPES, PILOT_SEEDS, SETTINGS, BenchSettings, pilot_jobs, train_cell
 
 __all__ = ["build_jobs", "read_jsonl", "read_results", "build", "run_pilot", "read_pilot",
@@ -105,11 +106,7 @@ def _run_jobs(path: Path, jobs: list[tuple], *, workers: int, desc: str,
         return 0
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(jobs), desc=desc, unit="cell")
+    bar = progress_bar(total=len(jobs), desc=desc, unit="cell", progress=progress)
     written = 0
     ctx = mp.get_context("spawn")
     with open(path, "a") as fh, ProcessPoolExecutor(
@@ -252,12 +249,8 @@ def remeasure_latency(out: str | Path, *, settings: BenchSettings = SETTINGS, pa
     torch.set_num_threads(settings.threads)
     data = settings.data()
     nets: dict[int, NB201Network] = {}
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=passes * len(archs), initial=passes * len(archs) - len(todo),
-                   desc="latency", unit="net")
+    bar = progress_bar(total=passes * len(archs), initial=passes * len(archs) - len(todo),
+                       desc="latency", unit="net", progress=progress)
 
     def save() -> None:
         tmp = partial.with_suffix(".tmp")

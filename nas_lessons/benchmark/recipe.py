@@ -89,7 +89,8 @@ def train_cell(arch: ArchLike, seed: int, *, settings: BenchSettings = SETTINGS,
                  optimizer=settings.optimizer, weight_decay=settings.weight_decay,
                  batch_size=settings.batch_size, schedule=settings.schedule, seed=seed,
                  momentum=settings.momentum, warmup_epochs=settings.warmup_epochs,
-                 label_smoothing=settings.label_smoothing, grad_clip=settings.grad_clip)
+                 label_smoothing=settings.label_smoothing, grad_clip=settings.grad_clip,
+                 progress=False)
     if hist.interrupted:
         raise KeyboardInterrupt
     r4 = lambda xs: [round(float(x), 4) for x in xs]  # noqa: E731

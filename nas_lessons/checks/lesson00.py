@@ -101,6 +101,6 @@ def check_shuffle_lab(prediction, answer, *, epochs: int = 10, seed: int = 0) ->
         seed_everything(seed)
         model = make_baseline("cnn", d.input_shape, d.num_classes)
         acc.append(train(model, d, epochs=epochs, lr=1e-2, optimizer="adam", weight_decay=0.0,
-                         batch_size=128, seed=seed).test_acc)
+                         batch_size=128, seed=seed, progress=False).test_acc)
     check_lab("0.4", prediction=prediction, answer=answer, measured=acc[0] - acc[1],
               tolerance=0.01, what="the CNN's loss from shuffling (pp)")

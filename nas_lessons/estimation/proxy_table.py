@@ -23,7 +23,7 @@ from ..benchmark.build import read_jsonl
 from ..benchmark.pack import checksum
 from ..hardware import machine_info
 from ..spaces import ArchLike, NB201Space
-from ..utils import seed_everything
+from ..utils import progress_bar, seed_everything
 from .proxies import PROXIES, score
 
 __all__ = ["PROXY_BATCH", "proxy_batch", "BUNDLED_PROXIES", "compute_proxies", "pack_proxies",
@@ -56,11 +56,7 @@ def compute_proxies(out: str | Path, *, settings: BenchSettings = SETTINGS,
     todo = [space.format(a) for a in space.unique_archs() if space.format(a) not in done]
     todo = todo[:limit] if limit is not None else todo
     data, x, y = proxy_batch(settings)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(todo), desc="proxies", unit="net")
+    bar = progress_bar(total=len(todo), desc="proxies", unit="net", progress=progress)
     n = 0
     with open(out / "proxies.jsonl", "a") as fh:
         for arch in todo:

@@ -28,6 +28,7 @@ from ..models import NB201Network, nb201_skeleton
 from ..ops import NB201_OPS, make_op, nd
 from ..spaces import ArchLike, NB201Arch, NB201Space
 from ..training import evaluate
+from ..utils import progress_bar
 
 __all__ = ["SupernetCell", "Supernet", "train_supernet", "recalibrate_bn",
            "evaluate_subnet", "ranking_quality"]
@@ -97,7 +98,7 @@ class Supernet(nn.Module):
 
 def train_supernet(supernet: Supernet, data: Dataset, *, epochs: int = 30, lr: float = 0.05,
                    momentum: float = 0.9, weight_decay: float = 5e-4, batch_size: int = 128,
-                   seed: int = 0, progress: bool = False) -> dict:
+                   seed: int = 0, progress: bool | None = None) -> dict:
     """Single-path uniform training: each batch draws one arch uniformly from the 15,625 (one
     op per edge, independently) and takes an SGD step on that path only (Nesterov momentum,
     cosine lr over the run). Returns the mean training loss per epoch and the seconds."""
@@ -115,11 +116,7 @@ def train_supernet(supernet: Supernet, data: Dataset, *, epochs: int = 30, lr: f
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda t: 0.5 * (1 + math.cos(math.pi * t / steps)))
     history = {"train_loss": [], "seconds": []}
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs, desc="supernet", unit="epoch")
+    bar = progress_bar(total=epochs, desc="supernet", unit="epoch", progress=progress)
     start = time.perf_counter()
     supernet.train()
     for _ in range(epochs):
