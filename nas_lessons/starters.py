@@ -77,14 +77,21 @@ class Starter:
         return "\n".join(out)
 
 
+@functools.cache
+def _bench():
+    """The bundled benchmark, loaded (and checksum-verified) once per process."""
+    from .benchmark import Benchmark
+
+    return Benchmark.load()
+
+
 def _stratified_cells(n: int) -> list[str]:
     """`n` different networks of the benchmark spread evenly over its range of validation
     accuracy (5th to 100th percentile), so that a rank correlation over few cells measures
     whether the order carries over, not the noise among near-equal cells."""
-    from .benchmark import Benchmark
     from .spaces import NB201Space
 
-    bench, space = Benchmark.load(), NB201Space()
+    bench, space = _bench(), NB201Space()
     cells = [i for i in map(space.index, space.unique_archs()) if bench.available()[i]]
     acc = bench.array("val_acc")[cells]
     order = np.argsort(acc, kind="stable")
@@ -93,9 +100,8 @@ def _stratified_cells(n: int) -> list[str]:
 
 
 def _benchmark_val(archs) -> np.ndarray:
-    from .benchmark import Benchmark
 
-    bench = Benchmark.load()
+    bench = _bench()
     return np.array([bench.query(a, seed="mean")["val_acc"] for a in archs])
 
 
@@ -107,11 +113,10 @@ def hpo_methods(*, scale: str, seed: int = 0) -> StarterResult:
     evolution against random search (unpaired, one-sided)."""
     from scipy.stats import mannwhitneyu
 
-    from .benchmark import Benchmark
     from .search import BenchmarkObjective, compare_strategies
 
     seeds, budget = {"lesson": (10, 50), "minimal": (30, 100)}[scale]
-    res = compare_strategies(["rs", "re", "tpe"], BenchmarkObjective(Benchmark.load()),
+    res = compare_strategies(["rs", "re", "tpe"], BenchmarkObjective(_bench()),
                              budget, range(seed * 1000, seed * 1000 + seeds))
     final = {k: v["regret"][:, -1] for k, v in res.items()}
     metrics = {f"{k}_regret": float(np.mean(v)) for k, v in final.items()}
@@ -181,13 +186,12 @@ def search_trajectory(*, scale: str, seed: int = 0) -> StarterResult:
     the incumbent of that moment — 6 x 4/5 = 4.8 expected for random search, less for a
     search that exploits — and a 2-D map of the visited cells (classical MDS on Hamming
     distances)."""
-    from .benchmark import Benchmark
     from .search import BenchmarkObjective, compare_strategies
     from .spaces import NB201Space
 
     seeds, budget = {"lesson": (5, 60), "minimal": (20, 150)}[scale]
     space = NB201Space()
-    res = compare_strategies(["rs", "re"], BenchmarkObjective(Benchmark.load()), budget,
+    res = compare_strategies(["rs", "re"], BenchmarkObjective(_bench()), budget,
                              range(seed * 1000, seed * 1000 + seeds))
     metrics, maps = {}, {}
     for name, r in res.items():
