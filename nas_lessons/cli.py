@@ -7,6 +7,8 @@
     nas-lessons search --strategy re ...       an architecture search, alone or as a worker
     nas-lessons experiment compare|challenge   many seeds, tables, figures, a report
     nas-lessons starter list|run KEY           lesson 09's thesis starters
+    nas-lessons site build [--out _site]       the course website (Sphinx, offline)
+    nas-lessons lab [FOLDER]                   JupyterLab on the lessons, with the course's settings
 """
 
 from __future__ import annotations
@@ -155,19 +157,8 @@ def _bench(args) -> int:
                   f"resolvable difference of two runs ({rep['resolvable']:.2f} pp)")
         return 0
     if args.bench_cmd == "info":
-        bench = B.Benchmark.load()
-        print(bench)
-        print("settings:", bench.meta["settings"])
-        print("machine:", bench.meta["machine"])
-        print("latency:", bench.meta["latency_source"])
-        best = bench.optimum("val_acc")
-        print(f"best trained cell: {best['arch']}  val {best['val_acc']:.2f}%  "
-              f"test {best['test_acc']:.2f}%")
-        if len(bench.seeds) > 1:
-            n = B.seed_noise(bench)
-            print(f"seed noise over {n['n_cells']} cells x {n['n_seeds']} seeds: sd "
-                  f"{n['within_sd']:.2f} pp within a cell, {n['between_sd']:.2f} pp between "
-                  f"cells (ratio {n['ratio']:.1f})")
+        for label, text in B.describe(B.Benchmark.load()).items():
+            print(f"{label}: {text}")
         return 0
     return 2
 
@@ -294,6 +285,48 @@ def _starter(args) -> int:
     return 0
 
 
+def _site(args) -> int:
+    from .site import build
+
+    try:
+        html = build(root=Path(args.root), out=Path(args.out), strict=not args.keep_warnings)
+    except ImportError as e:
+        print(f"error: the site needs Sphinx, MyST-NB and sphinx-book-theme ({e.name} is "
+              "missing): pip install -e \".[site]\"", file=sys.stderr)
+        return 2
+    except RuntimeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"site built: open {html / 'index.html'}")
+    return 0
+
+
+def lab_environment(env: dict | None = None) -> dict:
+    """The environment JupyterLab runs in for this course: `env` (default: this process's)
+    with the package's Jupyter configuration folder first on `JUPYTER_CONFIG_PATH`. Its
+    `labconfig/default_setting_overrides.json` answers JupyterLab's first-launch question
+    about fetching Jupyter news (no) so that no pop-up covers a lesson; the reader's own
+    settings still win over it."""
+    from importlib.resources import files
+
+    env = dict(os.environ if env is None else env)
+    ours = str(files("nas_lessons") / "jupyter_config")
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+        p for p in (ours, env.get("JUPYTER_CONFIG_PATH")) if p)
+    return env
+
+
+def _lab(args) -> int:
+    import subprocess
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no folder {folder} (run from the repository's root, or "
+                                "name the folder of notebooks)")
+    cmd = [sys.executable, "-m", "jupyterlab", str(folder), *args.lab_args]
+    return subprocess.call(cmd, env=lab_environment())
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nas-lessons", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -418,11 +451,29 @@ def build_parser() -> argparse.ArgumentParser:
                     help="lesson: a few seconds; minimal: up to about a minute")
     sr.add_argument("--seed", type=int, default=0)
     st.set_defaults(func=_starter)
+
+    site = sub.add_parser("site", help="the course website")
+    ssub = site.add_subparsers(dest="site_cmd", required=True)
+    sb = ssub.add_parser("build", help="build it from the committed notebooks (offline; "
+                         "warnings are errors, internal links checked)")
+    sb.add_argument("--root", default=".", help="the repository's root")
+    sb.add_argument("--out", default="_site", help="output folder (pages in OUT/html)")
+    sb.add_argument("--keep-warnings", action="store_true",
+                    help="build even if Sphinx warns (for drafting)")
+    sb.set_defaults(func=_site)
+
+    lab = sub.add_parser("lab", help="JupyterLab on the lessons, with the course's settings "
+                         "(no news pop-up); extra arguments go to JupyterLab")
+    lab.add_argument("folder", nargs="?", default="notebooks")
+    lab.set_defaults(func=_lab)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args, extra = build_parser().parse_known_args(argv)
+    if extra and args.func is not _lab:
+        build_parser().parse_args(argv)  # the usual error for unknown arguments
+    args.lab_args = extra
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError) as e:  # mistakes a user can make: one line

@@ -51,6 +51,31 @@ class _Shown:
         return data
 
 
+#: pixels per inch of the widgets' pictures: their widest (10 in) fits a 1,366-px screen
+DPI = 90
+#: a picture keeps its own size (a flex box would stretch it) unless the screen is narrower
+PICTURE = {"align_self": "flex-start", "max_width": "100%"}
+
+
+def _figure(**kwargs):
+    """A matplotlib figure outside pyplot: a widget's picture is never shown by the inline
+    backend at the end of a cell, only through `_png`."""
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
+def _png(fig) -> bytes:
+    """`fig` as PNG bytes for an `Image` widget. The picture is the widget's state, so it is
+    replaced in place, kept in a saved notebook, and never routed as an output (a figure
+    shown from a callback can land in JupyterLab's log console instead of the widget)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    return buf.getvalue()
+
+
 def cell_summary(arch: ArchLike, *, C: int = 8, N: int = 1,
                  input_shape: tuple[int, ...] = (1, 40), num_classes: int = 10,
                  reduction: str = "cheap") -> dict:
@@ -79,14 +104,17 @@ class CellBuilder(_Shown):
         a = space.to_arch(arch)
         self.network_kwargs = network_kwargs
         self.dropdowns = [
-            W.Dropdown(options=list(space.OPS), value=op, description=f"{i}→{j}",
-                       layout=W.Layout(width="230px"))
+            W.Dropdown(options=list(space.OPS), value=op, description=f"edge {i}→{j}",
+                       style={"description_width": "70px"}, layout=W.Layout(width="250px"))
             for (j, i), op in zip(space.EDGES, a)]
         self.info = W.HTML()
-        self.plot = W.Output()
+        self.plot = W.Image(format="png", layout=PICTURE)
         for d in self.dropdowns:
             d.observe(lambda _: self.update(), names="value")
-        self.widget = W.HBox([W.VBox([*self.dropdowns, self.info]), self.plot])
+        # edges in a grid above a full-width drawing: fits a 1,366-px laptop screen
+        grid = W.GridBox(self.dropdowns, layout=W.Layout(
+            grid_template_columns="repeat(auto-fill, 250px)", grid_gap="2px 8px"))
+        self.widget = W.VBox([grid, self.info, self.plot])
         self.update()
 
     @property
@@ -94,27 +122,25 @@ class CellBuilder(_Shown):
         return tuple(d.value for d in self.dropdowns)
 
     def update(self) -> dict:
-        import matplotlib.pyplot as plt
-
         from .viz import draw_nb201_cell
 
         s = cell_summary(self.arch, **self.network_kwargs)
         note = "" if s["has_path"] else "<br><b>no input→output path: the cell outputs zeros</b>"
         canon = "" if s["is_canonical"] else f"<br>isomorphic to <code>{s['canonical']}</code>"
-        self.info.value = (f"<code>{s['arch']}</code><br>params: {s['params']:,} &nbsp; "
-                           f"FLOPs: {s['flops']:,}{canon}{note}")
-        with self.plot:
-            self.plot.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(6, 2.6))
-            draw_nb201_cell(self.arch, ax=ax)
-            plt.show()
-            plt.close(fig)
+        self.info.value = (f"<div style='white-space: normal; overflow-wrap: anywhere'>"
+                           f"<code>{s['arch']}</code><br>params: {s['params']:,} &nbsp; "
+                           f"FLOPs: {s['flops']:,}{canon}{note}</div>")
+        fig = _figure(figsize=(8, 2.8))
+        draw_nb201_cell(self.arch, ax=fig.subplots())
+        self.plot.value = _png(fig)
         self.summary = s
         return s
 
 
 
 # ---- lesson 06: hardware constraint explorer ---------------------------------------------------
+#: the width of each of the explorer's controls
+WIDTH = "440px"
 #: the cost axes the explorer can plot against accuracy, with their units
 COST_AXES = {"latency_ms": "latency (ms)", "params": "parameters", "flops": "FLOPs",
              "memory_mb": "memory (MB)"}
@@ -254,24 +280,24 @@ class ConstraintExplorer(_Shown):
         self.params, self.flops = np.asarray(params, float), np.asarray(flops, float)
         self.memory = None if memory is None else np.asarray(memory, float)
         self.budget, self.searched = budget, None
-        style = {"description_width": "150px"}
+        style = {"description_width": "160px"}
 
         def slider(desc, values, fmt, *, low=False):
             lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
             return W.FloatSlider(value=lo if low else hi, min=lo, max=hi, step=(hi - lo) / 100,
                                  description=desc, readout_format=fmt, continuous_update=False,
-                                 style=style, layout=W.Layout(width="480px"))
+                                 style=style, layout=W.Layout(width=WIDTH))
 
         first = next(iter(self.sources.values()))
         self.source = W.Dropdown(options=list(self.sources), description="latency source",
-                                 style=style)
+                                 style=style, layout=W.Layout(width=WIDTH))
         self.latency = slider("max latency (ms)", first, ".3f")
         self.max_params = slider("max params (millions)", self.params / 1e6, ".4f")
         self.max_flops = slider("max FLOPs (millions)", self.flops / 1e6, ".3f")
         self.min_acc = slider("min accuracy (%)", self.acc, ".1f", low=True)
         axes = {v: k for k, v in COST_AXES.items() if k != "memory_mb" or memory is not None}
         self.axis = W.Dropdown(options=axes, value="latency_ms", description="plot against",
-                               style=style)
+                               style=style, layout=W.Layout(width=WIDTH))
         controls = [self.source, self.latency, self.max_params, self.max_flops]
         if self.memory is not None:
             self.max_memory = slider("max memory (MB)", self.memory, ".3f")
@@ -281,12 +307,14 @@ class ConstraintExplorer(_Shown):
                                layout=W.Layout(width="260px"))
         self.button.on_click(lambda _: self.search())
         self.info = W.HTML()
-        self.plot = W.Output()
+        self.plot = W.Image(format="png", layout=PICTURE)
         for c in controls:
             c.observe(lambda _: self.update(), names="value")
         self.source.observe(self._rescale, names="value")
-        self.widget = W.VBox([W.HBox([W.VBox(controls), W.VBox([self.info, self.button])]),
-                              self.plot])
+        # two columns of controls where they fit, one where they do not (a 1,366-px laptop)
+        grid = W.GridBox(controls, layout=W.Layout(
+            grid_template_columns=f"repeat(auto-fill, {WIDTH})", grid_gap="0 12px"))
+        self.widget = W.VBox([grid, W.HBox([self.button, self.info]), self.plot])
         self.update()
 
     def _rescale(self, _=None) -> None:
@@ -330,8 +358,6 @@ class ConstraintExplorer(_Shown):
         return self.searched
 
     def update(self) -> dict:
-        import matplotlib.pyplot as plt
-
         from .viz import draw_nb201_cell
 
         x = self.axis.value
@@ -340,42 +366,39 @@ class ConstraintExplorer(_Shown):
         split = self.disagreement()
         note = (f"<br>{int(split.sum()):,} cells are feasible by one latency source and not "
                 "by another (orange)" if len(self.sources) > 1 else "")
-        self.info.value = f"<b>{r['message']}</b>{note}"
-        with self.plot:
-            self.plot.clear_output(wait=True)
-            fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 3.6),
-                                          gridspec_kw={"width_ratios": [1.2, 1]})
-            ax.scatter(xs, self.acc, s=4, color="#cccccc", label="all")
-            f = r["feasible"]
-            ax.scatter(xs[f], self.acc[f], s=5, color="#4c72b0", label="feasible")
-            ax.scatter(xs[split], self.acc[split], s=12, marker="x", color="#dd8452",
-                       label="feasibility depends on the source")
-            fr = sorted(r["front"], key=lambda i: xs[i])
-            ax.plot(xs[fr], self.acc[fr], "-o", ms=3, color="#c44e52",
-                    label="front of the feasible cells")
-            if self.searched is not None:
-                for name, mk in (("RE, rejection", "s"), ("NSGA-II", "^")):
-                    b = self.searched[name]["best"]
-                    if b is not None:
-                        ax.scatter([xs[b]], [self.acc[b]], s=70, marker=mk, facecolor="none",
-                                   edgecolor="black", label=f"{name} found")
-            ax.set_xlabel(COST_AXES[x] + (f", {self.source.value}" if x == "latency_ms" else ""))
-            ax.set_ylabel("accuracy (%)")
-            ax.legend(fontsize=7, loc="lower right")
-            if r["best"] is not None:
-                b = r["best"]
-                draw_nb201_cell(self.archs[b], ax=ax2, title=(
-                    f"best feasible: {self.acc[b]:.2f}%, {self.sources[self.source.value][b]:.3f}"
-                    f" ms, {self.params[b] / 1e3:.1f}k params"))
-            else:
-                ax2.axis("off")
-                ax2.text(0.5, 0.5, r["message"], ha="center", va="center", wrap=True)
-            plt.show()
-            plt.close(fig)
+        self.info.value = (f"<div style='white-space: normal'><b>{r['message']}</b>{note}"
+                           "</div>")
+        fig = _figure(figsize=(10, 3.3))
+        ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
+        ax.scatter(xs, self.acc, s=4, color="#cccccc", label="all")
+        f = r["feasible"]
+        ax.scatter(xs[f], self.acc[f], s=5, color="#4c72b0", label="feasible")
+        ax.scatter(xs[split], self.acc[split], s=12, marker="x", color="#dd8452",
+                   label="feasibility depends on the source")
+        fr = sorted(r["front"], key=lambda i: xs[i])
+        ax.plot(xs[fr], self.acc[fr], "-o", ms=3, color="#c44e52",
+                label="front of the feasible cells")
+        if self.searched is not None:
+            for name, mk in (("RE, rejection", "s"), ("NSGA-II", "^")):
+                b = self.searched[name]["best"]
+                if b is not None:
+                    ax.scatter([xs[b]], [self.acc[b]], s=70, marker=mk, facecolor="none",
+                               edgecolor="black", label=f"{name} found")
+        ax.set_xlabel(COST_AXES[x] + (f", {self.source.value}" if x == "latency_ms" else ""))
+        ax.set_ylabel("accuracy (%)")
+        ax.legend(fontsize=7, loc="lower right")
+        if r["best"] is not None:
+            b = r["best"]
+            draw_nb201_cell(self.archs[b], ax=ax2, title=(
+                f"best feasible: {self.acc[b]:.2f}%, {self.sources[self.source.value][b]:.3f}"
+                f" ms, {self.params[b] / 1e3:.1f}k params"))
+        else:
+            ax2.axis("off")
+            ax2.text(0.5, 0.5, r["message"], ha="center", va="center", wrap=True)
+        self.plot.value = _png(fig)
         self.result = r
         self.best_arch = None if r["best"] is None else NB201Space().format(self.archs[r["best"]])
         return r
-
 
 
 # ---- lesson 07: Once-for-All deployment --------------------------------------------------------
@@ -434,7 +457,7 @@ class OFADeployer(_Shown):
         self._rescale()
         self.target.value = (self.target.min + self.target.max) / 2
         self.info = W.HTML()
-        self.plot = W.Output()
+        self.plot = W.Image(format="png", layout=PICTURE)
         self.device.observe(self._rescale, names="value")
         self.device.observe(lambda _: self.update(), names="value")
         self.target.observe(lambda _: self.update(), names="value")
@@ -447,34 +470,29 @@ class OFADeployer(_Shown):
                    table.predict(space.max_config()))
 
     def update(self) -> dict:
-        import matplotlib.pyplot as plt
-
         from .viz import draw_subnet
 
         r = ofa_deploy(self.net, self.data, accuracy=self.accuracy, tables=self.tables,
                        device=self.device.value, target=self.target.value, seed=self.seed)
-        self.info.value = f"<b>{r['message']}</b>"
-        with self.plot:
-            self.plot.clear_output(wait=True)
-            fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 2.8),
-                                          gridspec_kw={"width_ratios": [1.6, 1]})
-            if r["config"] is None:
-                ax.axis("off")
-            else:
-                draw_subnet(r["config"], self.net.space, ax=ax)
-            curve = sorted(self.curves.get(self.device.value, []), key=lambda c: c["measured_ms"])
-            if curve:
-                ax2.plot([c["measured_ms"] for c in curve], [c["accuracy"] for c in curve],
-                         "-o", ms=4, color="#4c72b0", label="searched subnets")
-            if r["config"] is not None:
-                ax2.scatter([r["measured_ms"]], [r["accuracy"]], s=90, marker="*",
-                            color="#c44e52", zorder=3, label="this target")
-            ax2.axvline(r["target"], color="#999999", ls=":", label="target")
-            ax2.set_xlabel(f"measured latency (ms, {self.device.value})")
-            ax2.set_ylabel("val accuracy (%)")
-            ax2.legend(fontsize=8, loc="lower right")
-            plt.show()
-            plt.close(fig)
+        self.info.value = f"<div style='white-space: normal'><b>{r['message']}</b></div>"
+        fig = _figure(figsize=(10, 2.6))
+        ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1], "wspace": 0.55})
+        if r["config"] is None:
+            ax.axis("off")
+        else:
+            draw_subnet(r["config"], self.net.space, ax=ax)
+        curve = sorted(self.curves.get(self.device.value, []), key=lambda c: c["measured_ms"])
+        if curve:
+            ax2.plot([c["measured_ms"] for c in curve], [c["accuracy"] for c in curve],
+                     "-o", ms=4, color="#4c72b0", label="searched subnets")
+        if r["config"] is not None:
+            ax2.scatter([r["measured_ms"]], [r["accuracy"]], s=90, marker="*",
+                        color="#c44e52", zorder=3, label="this target")
+        ax2.axvline(r["target"], color="#999999", ls=":", label="target")
+        ax2.set_xlabel(f"measured latency (ms, {self.device.value})")
+        ax2.set_ylabel("val accuracy (%)")
+        ax2.legend(fontsize=8, loc="lower right")
+        self.plot.value = _png(fig)
         self.result = r
         return r
 

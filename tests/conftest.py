@@ -1,4 +1,10 @@
+"""Fixtures shared by the tests: the repository root, MNIST-1D, a fresh interpreter, a
+throwaway PostgreSQL server, and a headless Chromium for the real-browser tests (the lessons'
+widgets in JupyterLab, the course site). A test that uses the browser and fails leaves a
+screenshot in `browser-screenshots/` (or `$NAS_LESSONS_SCREENSHOTS`)."""
+
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -67,3 +73,59 @@ def postgres():
 def postgres_url(postgres) -> str:
     """The URL of the throwaway PostgreSQL server's empty database."""
     return postgres.url
+
+
+#: a laptop screen: lessons and widgets must fit it without horizontal scrolling
+WINDOW = (1366, 768)
+
+
+def _chromium() -> tuple[str, str] | str:
+    """(browser, driver) paths, or the reason they cannot be used."""
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install -e '.[site]')"
+    browser = next((p for p in map(shutil.which, ("chromium", "chromium-browser",
+                                                  "google-chrome")) if p), None)
+    driver = shutil.which("chromedriver")
+    if not browser or not driver:
+        return ("Chromium and its driver are not installed "
+                "(Debian: apt-get install chromium chromium-driver)")
+    return browser, driver
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium at 1,366 × 768, logging the page's console."""
+    found = _chromium()
+    if isinstance(found, str):
+        pytest.skip(found)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = found[0]
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                f"--window-size={WINDOW[0]},{WINDOW[1]}", "--disable-gpu"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(found[1]), options=options)
+    driver.set_script_timeout(180)
+    yield driver
+    driver.quit()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    driver = item.funcargs.get("browser") if hasattr(item, "funcargs") else None
+    if report.failed and driver is not None:
+        folder = Path(os.environ.get("NAS_LESSONS_SCREENSHOTS", "browser-screenshots"))
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{item.name}-{report.when}.png"
+        try:
+            driver.save_screenshot(str(path))
+            report.sections.append(("screenshot", str(path.resolve())))
+        except Exception as e:  # the browser itself may be what failed
+            report.sections.append(("screenshot", f"none: {e}"))

@@ -21,6 +21,7 @@ The package reads top to bottom:
 """
 
 from .analysis import (
+    describe,
     noise_report,
     op_frequencies,
     seed_noise,
@@ -54,4 +55,4 @@ __all__ = ["BenchSettings", "V2_SETTINGS", "SETTINGS", "train_cell", "PILOT_RECI
            "pilot_cells", "pilot_jobs", "run_pilot", "read_pilot", "pilot_report", "build",
            "build_jobs", "read_results", "snapshot", "remeasure_latency", "pack", "FORMAT_VERSION",
            "BUNDLED", "Benchmark", "NotInBenchmark", "verify", "op_frequencies", "seed_table",
-           "seed_noise", "seed_rank_correlation", "selection_bias", "noise_report"]
+           "seed_noise", "seed_rank_correlation", "selection_bias", "noise_report", "describe"]

@@ -19,7 +19,7 @@ from .pack import CURVES
 from .query import Benchmark
 
 __all__ = ["op_frequencies", "seed_table", "seed_rank_correlation", "seed_noise",
-           "selection_bias", "noise_report"]
+           "selection_bias", "noise_report", "describe"]
 
 
 def op_frequencies(bench: Benchmark, *, top: float = 0.01, metric: str = "val_acc") -> dict:
@@ -171,3 +171,22 @@ def noise_report(bench: Benchmark, metric: str = "val_acc", *, top: float = 0.1)
         "overfit_worst": med(train[rows, low] - per_seed[rows, low]),
         "overfit_best": med(train[rows, high] - per_seed[rows, high]),
     }
+
+
+def describe(bench: Benchmark) -> dict[str, str]:
+    """What a bundled benchmark file is, in words: its recipe, where it was built, where the
+    latencies come from, its best cell and (with several seeds) its seed noise. `nas-lessons
+    bench info` prints it; the course site's data sheet shows it."""
+    best = bench.optimum("val_acc")
+    out = {"file": repr(bench),
+           "settings": ", ".join(f"{k}={v}" for k, v in bench.meta["settings"].items()),
+           "machine": ", ".join(f"{k}={v}" for k, v in bench.meta["machine"].items()),
+           "latency": str(bench.meta["latency_source"]),
+           "best trained cell": f"{best['arch']}  val {best['val_acc']:.2f}%  "
+                                f"test {best['test_acc']:.2f}%"}
+    if len(bench.seeds) > 1:
+        n = seed_noise(bench)
+        out["seed noise"] = (f"over {n['n_cells']} cells x {n['n_seeds']} seeds: sd "
+                             f"{n['within_sd']:.2f} pp within a cell, {n['between_sd']:.2f} pp "
+                             f"between cells (ratio {n['ratio']:.1f})")
+    return out

@@ -8,7 +8,7 @@ from .core import check_lab, run_cases
 
 
 def check_mixed_op(fn: Callable) -> None:
-    """Exercise 5.1: `fn(x, weights, ops)` = sum_i weights[i] * ops[i](x)."""
+    """Exercise 5.1: `fn(x, weights, ops)` = `sum_i weights[i] * ops[i](x)`."""
     import torch
 
     from ..darts import MixedOp
