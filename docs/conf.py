@@ -7,7 +7,7 @@ author = "the nas_lessons authors"
 copyright = "the nas_lessons authors, MIT licence"
 html_title = "nas_lessons — AutoML and NAS, hands on"
 
-extensions = ["myst_nb", "sphinx.ext.autodoc", "sphinx.ext.viewcode"]
+extensions = ["myst_nb", "sphinx.ext.autodoc"]
 root_doc = "index"
 exclude_patterns = ["_build", "README.md", "bundled_benchmark.md"]  # included, not pages
 
@@ -15,12 +15,17 @@ nb_execution_mode = "off"  # the committed outputs are the pages
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 
+# the docstrings write `name` for code, as Markdown does
+default_role = "code"
 autodoc_member_order = "bysource"
-autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_typehints = "description"
 # optional extras: the API pages are built without them
 autodoc_mock_imports = ["psycopg", "hyperopt", "flaml", "smac", "ConfigSpace"]
 
+
 html_theme = "sphinx_book_theme"
 html_theme_options = {"show_toc_level": 2, "use_download_button": True}
-html_static_path: list[str] = []
+html_context = {"default_mode": "light"}  # an unset mode is reported as an error in the console
+html_static_path = ["_static"]
+html_favicon = "_static/favicon.svg"  # a cell: two nodes, three edges
+

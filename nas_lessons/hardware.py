@@ -93,7 +93,7 @@ def measure_latency(model: nn.Module, input_shape: tuple[int, ...], *, batch_siz
 
 def op_costs(names, *, C: int, input_shape: tuple[int, ...], stride: int = 1,
              affine: bool = True) -> list[dict]:
-    """Output shape, parameters and forward FLOPs of each op applied to a (C, *spatial)
+    """Output shape, parameters and forward FLOPs of each op applied to a `(C, *spatial)`
     input (batch 1) — the per-operation view of a search space's cost."""
     rank = len(input_shape)
     rows = []
@@ -410,7 +410,7 @@ class CPUContention:
     """How busy *other* programs kept the CPU while a block ran, in cores (Linux reads
     /proc/stat; elsewhere `others` stays NaN). Single-thread latency measurements are only
     trustworthy when `others` is well below the number of idle cores; lessons check it
-    before judging a latency predictor.
+    before judging a latency predictor::
 
         with CPUContention() as c:
             measured = table.measure(archs)

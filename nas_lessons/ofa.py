@@ -118,7 +118,7 @@ class ElasticSpace:
                 f"expands={self.expands}, depths={self.depths}: {self.size():,} subnets)")
 
     def size(self) -> int:
-        """The number of different subnets: per stage sum over D of (|K| |E|)^D, to the power
+        """The number of different subnets: per stage sum over D of `(|K| |E|)^D`, to the power
         of the number of stages."""
         per_block = len(self.kernels) * len(self.expands)
         return sum(per_block**d for d in self.depths) ** self.n_stages

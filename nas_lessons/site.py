@@ -35,6 +35,12 @@ def api_modules() -> list[str]:
     return [n for n in names if not PRIVATE.match(n)]
 
 
+def _is_package(name: str) -> bool:
+    import importlib
+
+    return hasattr(importlib.import_module(name), "__path__")
+
+
 def _bundled_benchmark() -> str:
     from .benchmark import Benchmark, describe
 
@@ -64,8 +70,11 @@ def stage(root: Path, src: Path) -> Path:
     api = src / "api"
     api.mkdir()
     modules = api_modules()
-    for name in modules:
-        (api / f"{name}.md").write_text(f"# `{name}`\n\n```{{automodule}} {name}\n```\n")
+    for name in modules:  # autodoc writes reStructuredText, so these pages are .rst
+        # a package's page is its docstring: what it re-exports is documented where defined
+        members = "" if _is_package(name) else "   :members:\n   :show-inheritance:\n"
+        (api / f"{name}.rst").write_text(
+            f"{name}\n{'=' * len(name)}\n\n.. automodule:: {name}\n{members}")
     toc = "\n".join(modules)
     (api / "index.md").write_text(
         "# API reference\n\nThe package's modules, generated from their docstrings. "
@@ -83,6 +92,9 @@ def build(*, root: Path | str = ".", out: Path | str = "_site", strict: bool = T
     out = Path(out).resolve()
     src = stage(Path(root), out / "source")
     html = out / "html"
+    for old in (html, out / "doctrees"):  # a page left from an earlier build is not this one
+        if old.exists():
+            shutil.rmtree(old)
     args = ["-b", "html", "-q", "-d", str(out / "doctrees"), str(src), str(html)]
     if strict:
         args[:0] = ["-W", "--keep-going"]

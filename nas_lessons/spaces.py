@@ -37,8 +37,8 @@ NB201Arch = tuple[str, str, str, str, str, str]
 ArchLike = str | int | Sequence[str] | Sequence[Sequence[tuple[str, int]]]
 
 Genotype = namedtuple("Genotype", "normal normal_concat reduce reduce_concat")
-Genotype.__doc__ = """DARTS genotype: normal/reduce cells as [(op, input), ...], two per node,
-inputs 0 and 1 being the two previous cells; *_concat lists the nodes concatenated."""
+Genotype.__doc__ = """DARTS genotype: normal/reduce cells as `[(op, input), ...]`, two per node,
+inputs 0 and 1 being the two previous cells; `*_concat` lists the nodes concatenated."""
 
 #: The cell DARTS (2nd order) found on CIFAR-10 (Liu et al. 2019, Fig. 4; genotypes.py).
 DARTS_V2 = Genotype(
@@ -107,7 +107,7 @@ class DARTSSpace:
         return f"DARTSSpace(n_nodes={self.n_nodes}, operations={list(self.operations)})"
 
     def size(self) -> int:
-        """Exact number of distinct cells: prod over nodes of C(#inputs, 2) * |ops|^2."""
+        """Exact number of distinct cells: `prod over nodes of C(#inputs, 2) * |ops|^2`."""
         k = len(self.operations)
         return math.prod(math.comb(i + 2, 2) * k * k for i in range(self.n_nodes))
 

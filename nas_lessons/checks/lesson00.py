@@ -61,7 +61,7 @@ def check_conv_flops(fn: Callable) -> None:
 
 
 def check_shuffle_positions(fn: Callable) -> None:
-    """Exercise 0.3: `fn(x, perm)` = `x` (examples, channels, *positions) with its positions —
+    """Exercise 0.3: `fn(x, perm)` = `x` `(examples, channels, *positions)` with its positions —
     all spatial axes flattened — reordered by `perm`, the same for every example and
     channel, shape kept, `x` itself unchanged."""
     import torch

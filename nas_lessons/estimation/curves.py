@@ -43,7 +43,7 @@ def _powerlaw(t, a, b):
 # by linear least squares, so theta is found by a search over the residual (variable
 # projection; Golub & Pereyra 1973) — here two rounds of a vectorised grid, fast and free of
 # starting-point failures. phi(t, thetas) gives the non-constant basis function per theta.
-#: name -> (f(t, *params), bounds of theta, phi, with intercept?, params(theta, c0, c1))
+#: name -> `(f(t, *params), bounds of theta, phi, with intercept?, params(theta, c0, c1))`
 FAMILIES: dict[str, tuple[Callable, tuple[float, float], Callable, bool, Callable]] = {
     "pow3": (_pow3, (1e-3, 10.0),  # c - a t^-alpha = c0 + c1 * phi with phi = t^-alpha
              lambda t, th: np.power(t[None, :], -th[:, None]), True,

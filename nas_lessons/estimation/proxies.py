@@ -6,15 +6,15 @@ NAS", ICLR 2021 (github.com/SamsungLabs/zero-cost-nas): a per-weight saliency su
 weights of every convolution (1-D and 2-D) and linear layer.
 
 * `grad_norm`: sum over layers of the L2 norm of the loss gradient of the layer's weight.
-* `snip` (Lee, Ajanthan & Torr, ICLR 2019, Eq. 6): |theta * dL/dtheta| (the gradient with
+* `snip` (Lee, Ajanthan & Torr, ICLR 2019, Eq. 6): `|theta * dL/dtheta|` (the gradient with
   respect to a multiplicative mask of ones).
 * `grasp` (Wang, Zhang & Grosse, ICLR 2020, Eq. 8): -theta * (H g), H the Hessian of the
   loss, g its gradient (a Hessian-gradient product by double backward).
 * `fisher` (Theis et al. 2018; Turner et al., BlockSwap, ICLR 2020): per output channel,
   0.5 * mean over the batch of (sum over positions of activation * its gradient)^2, counted
   once per weight of that channel, as the reference code does.
-* `synflow` (Tanaka, Kunin, Yamins & Ganguli, NeurIPS 2020, Eq. 2): |theta * dR/dtheta| with
-  R the sum of the outputs of the network with |theta| on an all-ones input, BatchNorm
+* `synflow` (Tanaka, Kunin, Yamins & Ganguli, NeurIPS 2020, Eq. 2): `|theta * dR/dtheta|` with
+  R the sum of the outputs of the network with `|theta|` on an all-ones input, BatchNorm
   disabled, in float64 — data-free.
 * `jacov` (Mellor, Turner, Storkey & Crowley, "Neural architecture search without training",
   arXiv v1 2020): the correlation matrix of the input Jacobians of the batch, scored
