@@ -120,3 +120,70 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["exercises", "build", "--src", str(tmp_path / "solutions"), "--dst",
                  str(tmp_path / "ex")]) == 2
     assert "N.k: what to do" in capsys.readouterr().err
+
+
+def _notebooks() -> list[Path]:
+    return sorted(p for folder in ("notebooks", "solutions", "exercises")
+                  for p in (ROOT / folder).glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_every_notebook_starts_with_the_colab_cell():
+    import nbformat
+
+    from nas_lessons.colab import CELL, add_cell
+
+    for path in _notebooks():
+        nb = nbformat.read(path, as_version=4)
+        first = next(c for c in nb.cells if c.cell_type == "code")
+        assert first.source == CELL, f"{path.name}: run nas_lessons.colab.add_cell on it"
+        assert not first.outputs
+        assert not add_cell(nb)  # already there: nothing to change
+
+
+def test_the_colab_cell_installs_only_on_colab(tmp_path):
+    """Elsewhere the cell runs nothing; with a `google.colab` module loaded it runs pip on
+    the package, once."""
+    from nas_lessons.colab import CELL, SOURCE
+
+    calls = []
+    fake = type(sys)("subprocess")
+    fake.run = lambda cmd, check: calls.append((cmd, check))
+    saved = sys.modules.get("subprocess")
+    try:
+        sys.modules["subprocess"] = fake
+        exec(CELL, {})
+        assert calls == []
+        sys.modules["google.colab"] = type(sys)("google.colab")
+        exec(CELL, {})
+    finally:
+        sys.modules.pop("google.colab", None)
+        sys.modules["subprocess"] = saved
+    assert calls == [([sys.executable, "-m", "pip", "install", "--quiet", SOURCE], True)]
+
+
+def test_add_cell_inserts_before_the_first_code_cell_and_updates_an_old_copy():
+    import nbformat
+
+    from nas_lessons.colab import CELL, add_cell
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# title"), nbformat.v4.new_code_cell("x = 1")]
+    assert add_cell(nb) and [c.source for c in nb.cells] == ["# title", CELL, "x = 1"]
+    nb.cells[1].source = "an older version"
+    assert add_cell(nb) and nb.cells[1].source == CELL and len(nb.cells) == 3
+
+
+def test_the_wheel_carries_every_asset(tmp_path):
+    """Installed without a checkout (Colab, `pip install`), the lessons read their data from
+    the package: every file under nas_lessons/assets and the Jupyter settings must be in it."""
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "--quiet", "--wheel-dir", str(tmp_path), str(ROOT)], check=True,
+                   capture_output=True, cwd=tmp_path)
+    names = set(zipfile.ZipFile(next(tmp_path.glob("nas_lessons-*.whl"))).namelist())
+    data = [p for p in (ROOT / "nas_lessons").rglob("*")
+            if p.is_file() and ("assets" in p.parts or "jupyter_config" in p.parts)]
+    missing = [str(p.relative_to(ROOT)) for p in data
+               if p.relative_to(ROOT).as_posix() not in names]
+    assert data and not missing, f"not in the wheel: {missing}"
