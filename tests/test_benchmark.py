@@ -346,7 +346,7 @@ def test_cli_bench_info(capsys):
     assert main(["bench", "info"]) == 0
     out = capsys.readouterr().out
     assert "unique cells trained" in out and "best trained cell: |" in out
-    assert ("seed noise over" in out) == (len(Benchmark.load().seeds) > 1)
+    assert ("seed noise: over" in out) == (len(Benchmark.load().seeds) > 1)
 
 
 # ---- the recipe pilot ------------------------------------------------------------------------

@@ -52,7 +52,8 @@ def test_broken_links_finds_missing_pages_and_anchors(tmp_path):
         '<a href="sub/page.html#here">ok</a><a href="sub/page.html#gone">anchor</a>'
         '<a href="missing.html">file</a><a href="https://example.org/x">external</a>'
         '<a href="#top">same page</a><img src="_images/none.png"><p id="top"></p>')
-    (tmp_path / "sub" / "page.html").write_text('<h1 id="here">x</h1><a href="../index.html">up</a>')
+    (tmp_path / "sub" / "page.html").write_text(
+        '<h1 id="here">x</h1><a href="../index.html">up</a>')
     assert broken_links(tmp_path) == ["index.html -> _images/none.png",
                                       "index.html -> missing.html",
                                       "index.html -> sub/page.html#gone"]
