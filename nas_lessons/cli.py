@@ -9,6 +9,7 @@
     nas-lessons starter list|run KEY           lesson 09's thesis starters
     nas-lessons site build [--out _site]       the course website (Sphinx, offline)
     nas-lessons lab [FOLDER]                   JupyterLab on the lessons, with the course's settings
+    nas-lessons i18n update|build|status       translated editions (gettext catalogues in i18n/)
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def _course_run(args) -> int:
     import nbformat
     from nbclient import NotebookClient
 
-    root = Path(args.notebooks)
+    root = Path(args.notebooks) if not args.lang else Path(args.lang) / "notebooks"
     paths = sorted(root.glob("[0-9][0-9]_*.ipynb"))
     if args.lesson is not None:
         paths = [p for p in paths if int(p.name[:2]) == args.lesson]
@@ -327,6 +328,27 @@ def _lab(args) -> int:
     return subprocess.call(cmd, env=lab_environment())
 
 
+def _i18n(args) -> int:
+    from . import i18n
+
+    if args.i18n_cmd == "update":
+        for path in i18n.update(".", args.lang):
+            print(f"updated {path}")
+        return 0
+    if args.i18n_cmd == "status":
+        rows = i18n.status(".", args.lang)
+        for r in rows:
+            print(f"{r['file']:40s} {r['translated']:4d}/{r['blocks']:<4d} translated  "
+                  f"{r['fuzzy']:3d} fuzzy  {r['missing']:3d} missing")
+        done = sum(r["translated"] for r in rows)
+        print(f"{done} of {sum(r['blocks'] for r in rows)} blocks translated")
+        return 0
+    written = i18n.build(".", args.lang, check=args.check, only_complete=args.partial)
+    for path in written:
+        print(f"{'differs' if args.check else 'wrote'} {path}")
+    return 1 if args.check and written else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nas-lessons", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -337,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = csub.add_parser("run", help="execute lessons headless and time them")
     run.add_argument("--lesson", type=int, help="only lesson N (default: all)")
     run.add_argument("--notebooks", default="notebooks", help="folder of lesson notebooks")
+    run.add_argument("--lang", help="run a translated edition's lessons (<lang>/notebooks)")
     run.add_argument("--out", help="scratch folder for executed copies (default: temp)")
     run.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     run.add_argument("--threads", type=int, help="run each lesson with THREADS=N (another "
@@ -466,6 +489,20 @@ def build_parser() -> argparse.ArgumentParser:
                          "(no news pop-up); extra arguments go to JupyterLab")
     lab.add_argument("folder", nargs="?", default="notebooks")
     lab.set_defaults(func=_lab)
+
+    tr = sub.add_parser("i18n", help="translated editions of the course")
+    trsub = tr.add_subparsers(dest="i18n_cmd", required=True)
+    for cmd, text in (("update", "merge the current English text into the catalogues"),
+                      ("status", "how much of each file is translated"),
+                      ("build", "write the translated notebooks and README")):
+        c = trsub.add_parser(cmd, help=text)
+        c.add_argument("--lang", default="uk")
+        if cmd == "build":
+            c.add_argument("--check", action="store_true",
+                           help="write nothing; exit 1 if the edition differs")
+            c.add_argument("--partial", action="store_true",
+                           help="skip files not fully translated yet")
+        c.set_defaults(func=_i18n)
     return p
 
 
