@@ -187,3 +187,25 @@ def test_the_wheel_carries_every_asset(tmp_path):
     missing = [str(p.relative_to(ROOT)) for p in data
                if p.relative_to(ROOT).as_posix() not in names]
     assert data and not missing, f"not in the wheel: {missing}"
+
+
+def test_lab_environment_puts_the_course_settings_first_and_keeps_the_readers():
+    import json
+    import os
+
+    from nas_lessons.cli import lab_environment
+
+    env = lab_environment({"JUPYTER_CONFIG_PATH": "/readers/own"})
+    ours, theirs = env["JUPYTER_CONFIG_PATH"].split(os.pathsep)
+    assert theirs == "/readers/own"
+    overrides = json.loads((Path(ours) / "labconfig" / "default_setting_overrides.json")
+                           .read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    assert lab_environment({})["JUPYTER_CONFIG_PATH"] == ours
+
+
+def test_lab_refuses_a_missing_folder(tmp_path, capsys):
+    from nas_lessons.cli import main
+
+    assert main(["lab", str(tmp_path / "nowhere")]) == 2
+    assert "no folder" in capsys.readouterr().err
