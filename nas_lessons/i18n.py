@@ -162,9 +162,9 @@ def _check(lang: str) -> None:
         raise ValueError(f"no edition {lang!r}; languages: {', '.join(LANGUAGES)}")
 
 
-#: what a translation keeps exactly: inline code (which may wrap onto the next line), HTML
-#: comments (the exercise markers), maths and link targets
-VERBATIM = re.compile(r"`[^`]+`|<!--.*?-->|\$[^$\n]+\$|\]\([^)\s]+\)", re.S)
+#: what a translation keeps exactly: inline code and maths (either may wrap onto the next
+#: line), HTML comments (the exercise markers) and link targets
+VERBATIM = re.compile(r"`[^`]+`|<!--.*?-->|\$\$.+?\$\$|\$[^$]+\$|\]\([^)\s]+\)", re.S)
 
 
 def verbatim_mismatch(english: str, translation: str) -> list[str]:
