@@ -7,7 +7,7 @@
     nas-lessons search --strategy re ...       an architecture search, alone or as a worker
     nas-lessons experiment compare|challenge   many seeds, tables, figures, a report
     nas-lessons starter list|run KEY           lesson 09's thesis starters
-    nas-lessons site build [--out _site]       the course website (Sphinx, offline)
+    nas-lessons site build [--out _site]       the course website, every edition (Sphinx, offline)
     nas-lessons lab [FOLDER]                   JupyterLab on the lessons, with the course's settings
     nas-lessons i18n update|build|status       translated editions (gettext catalogues in i18n/)
 """
@@ -287,10 +287,14 @@ def _starter(args) -> int:
 
 
 def _site(args) -> int:
-    from .site import build
+    from .site import EDITIONS, build
 
     try:
-        html = build(root=Path(args.root), out=Path(args.out), strict=not args.keep_warnings)
+        html = build(root=Path(args.root), out=Path(args.out), strict=not args.keep_warnings,
+                     editions=tuple(args.editions or EDITIONS))
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except ImportError as e:
         print(f"error: the site needs Sphinx, MyST-NB and sphinx-book-theme ({e.name} is "
               "missing): pip install -e \".[site]\"", file=sys.stderr)
@@ -483,6 +487,9 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("--out", default="_site", help="output folder (pages in OUT/html)")
     sb.add_argument("--keep-warnings", action="store_true",
                     help="build even if Sphinx warns (for drafting)")
+    sb.add_argument("--editions", nargs="+", default=None, metavar="LANG",
+                    help="the editions to build, English included (default: all: "
+                         "en and every translation)")
     sb.set_defaults(func=_site)
 
     lab = sub.add_parser("lab", help="JupyterLab on the lessons, with the course's settings "

@@ -1,20 +1,24 @@
 """Translated editions of the course with gettext catalogues (the format Sphinx, Weblate and
 Poedit read), without a second copy of any code.
 
-The translatable text is the prose of the notebooks' markdown cells and of the README, cut
-into *blocks*: runs of lines separated by blank lines, a fenced code block or a `$$` display
-kept whole. A block that is only code, only an HTML comment (the exercise markers) or has no
-letters is not translated. Each source file has one catalogue per language:
+The translatable text is the prose of the notebooks' markdown cells, of the README and of
+the website's own pages (`docs/*.md`), cut into *blocks*: runs of lines separated by blank
+lines, a fenced code block or a `$$` display kept whole. A block that is only code, only an
+HTML comment (the exercise markers) or has no letters is not translated; of a MyST directive
+(a fenced block that names a directive, such as a toctree), only its caption is. Each
+source file has one catalogue per language:
 
     i18n/<lang>/notebooks/NN_topic.po     the lesson notebooks
     i18n/<lang>/solutions/NN_topic.po     the solved exercises (the exercises are generated)
     i18n/<lang>/README.po                 the README
+    i18n/<lang>/docs/<page>.po            the website's pages (the site builds each edition)
 
 `update` extracts the current English blocks and merges them into the catalogue the way
 `msgmerge` does (Babel's `Catalog.update`): a new block is added untranslated, a changed block
 keeps its old translation marked *fuzzy*, a removed block is dropped. `build` writes the
 translated edition — `<lang>/notebooks`, `<lang>/solutions`, `<lang>/exercises` (from the
-translated solutions, by the exercise generator) and `README.<lang>.md` — replacing each block
+translated solutions, by the exercise generator), `<lang>/docs` and `README.<lang>.md` —
+replacing each block
 by its translation and copying code cells and their stored outputs unchanged, so a translated
 lesson needs no execution of its own. A block without a current translation stops the build
 and says which.
@@ -41,6 +45,8 @@ HEADER = {"project": "nas_lessons", "version": "course", "fuzzy": False,
                             "English text in."}
 FENCE = re.compile(r"^\s*(```|~~~|\$\$)")
 COMMENT_ONLY = re.compile(r"^(\s*<!--.*?-->\s*)+$", re.S)
+#: the caption of a MyST directive such as a toctree: the one line of prose in a directive
+CAPTION = re.compile(r"^(:caption:[ \t]*)(.+)$", re.M)
 
 
 class Untranslated(ValueError):
@@ -78,11 +84,24 @@ def translatable(block: str) -> bool:
     return not (FENCE.match(text) and text.startswith(("```", "~~~")))
 
 
+def _directive(block: str) -> bool:
+    return block.lstrip().startswith(("```{", "~~~{"))
+
+
+def _messages(block: str) -> list[str]:
+    """What of a block is translated: the block, a directive's captions, or nothing."""
+    if _directive(block):
+        return [m.group(2).strip() for m in CAPTION.finditer(block)]
+    return [block] if translatable(block) else []
+
+
 def _sources(root: Path) -> list[tuple[Path, str]]:
     """(English file, its catalogue's name relative to i18n/<lang>) for everything translated."""
     files = [(p, f"{folder}/{p.stem}") for folder in SOURCES
              for p in sorted((root / folder).glob("[0-9][0-9]_*.ipynb"))]
-    return files + [(root / "README.md", "README")]
+    pages = [(p, f"docs/{p.relative_to(root / 'docs').with_suffix('').as_posix()}")
+             for p in sorted((root / "docs").rglob("*.md"))]
+    return files + [(root / "README.md", "README")] + pages
 
 
 def _markdown_of(path: Path) -> list[tuple[tuple[str, int], str]]:
@@ -104,8 +123,8 @@ def template(path: Path):
     cat = Catalog(**HEADER)
     for where, md in _markdown_of(Path(path)):
         for b in blocks(md):
-            if translatable(b):
-                cat.add(b, locations=[where])
+            for text in _messages(b):
+                cat.add(text, locations=[where])
     return cat
 
 
@@ -176,22 +195,29 @@ def verbatim_mismatch(english: str, translation: str) -> list[str]:
     return sorted((a - b).elements()) + [f"(added) {x}" for x in sorted((b - a).elements())]
 
 
+def _translation(text: str, cat, where: str) -> str:
+    m = cat.get(text)
+    if m is None or not m.string or m.fuzzy:
+        state = "missing" if m is None or not m.string else "fuzzy"
+        raise Untranslated(f"{where}: the translation of this block is {state} "
+                           f"(run `nas-lessons i18n update` and translate it):\n{text[:300]}")
+    lost = verbatim_mismatch(text, m.string)
+    if lost:
+        raise Untranslated(f"{where}: the translation changes what it must keep "
+                           f"verbatim: {lost[:5]}\n{text[:200]}")
+    return m.string
+
+
 def translate_markdown(markdown: str, cat, where: str = "") -> str:
-    """`markdown` with every translatable block replaced by its translation in `cat`."""
+    """`markdown` with every translatable block (and directive caption) replaced by its
+    translation in `cat`."""
     out = []
     for b in blocks(markdown):
-        if translatable(b):
-            m = cat.get(b)
-            if m is None or not m.string or m.fuzzy:
-                state = "missing" if m is None or not m.string else "fuzzy"
-                raise Untranslated(f"{where}: the translation of this block is {state} "
-                                   f"(run `nas-lessons i18n update` and translate it):\n"
-                                   f"{b[:300]}")
-            lost = verbatim_mismatch(b, m.string)
-            if lost:
-                raise Untranslated(f"{where}: the translation changes what it must keep "
-                                   f"verbatim: {lost[:5]}\n{b[:200]}")
-            b = m.string
+        if _directive(b):
+            b = CAPTION.sub(lambda m: m.group(1) + _translation(m.group(2).strip(), cat, where),
+                            b)
+        elif translatable(b):
+            b = _translation(b, cat, where)
         out.append(b)
     return "\n\n".join(out)
 
@@ -244,8 +270,10 @@ def build(root: Path | str = ".", lang: str = "uk", *, check: bool = False,
                     emit(root / lang / "exercises" / source.name,
                          nbformat.writes(exercise) + "\n")
             else:
-                text = translate_markdown(source.read_text(encoding="utf-8"), cat, source.name)
-                emit(root / f"README.{lang}.md", text.rstrip("\n") + "\n")
+                text = translate_markdown(source.read_text(encoding="utf-8"), cat, name)
+                target = (root / f"README.{lang}.md" if name == "README"
+                          else root / lang / f"{name}.md")
+                emit(target, text.rstrip("\n") + "\n")
         except Untranslated:
             if not only_complete:
                 raise

@@ -9,11 +9,17 @@ then runs Sphinx with warnings as errors. `broken_links` checks every internal l
 result: each relative `href`/`src` must name a file that exists, and each `#fragment` an `id`
 in it.
 
-    nas-lessons site build [--out _site]       then open _site/html/index.html
+Every edition of the course is built the same way from its own files: English at the site's
+root, each translation (`nas_lessons.i18n`) in a folder of its language code, staged from the
+generated `<lang>/notebooks`, `<lang>/exercises`, `<lang>/docs` and `README.<lang>.md`. Every
+page has a switch to the same page in the other editions.
+
+    nas-lessons site build [--out _site]       then open _site/html/index.html (uk/index.html)
 """
 
 from __future__ import annotations
 
+import json
 import pkgutil
 import re
 import shutil
@@ -21,7 +27,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["build", "stage", "api_modules", "broken_links"]
+__all__ = ["build", "stage", "api_modules", "broken_links", "EDITIONS"]
+
+#: the site's editions, English first: language code -> (its name, Sphinx's language). Sphinx's
+#: own Ukrainian messages are catalogued as uk_UA, the theme's as uk; uk_UA finds both
+EDITIONS = {"en": ("English", "en"), "uk": ("Українська", "uk_UA")}
 
 #: modules kept out of the API pages: the exercise checks hold the model solutions
 PRIVATE = re.compile(r"nas_lessons\.(checks\.lesson\d\d|hints|cli)$")
@@ -49,26 +59,43 @@ def _bundled_benchmark() -> str:
     return f"| | |\n|---|---|\n{rows}\n"
 
 
-def stage(root: Path, src: Path) -> Path:
-    """Copy everything the site is built from into `src` (emptied first) and return it.
-    `root` is a checkout of the course: it must hold docs/, notebooks/, exercises/ and the
-    README."""
+def _edition_files(root: Path, lang: str) -> dict[str, Path]:
+    """Where an edition's pages come from: the English files, or the generated translation."""
+    if lang == "en":
+        return {"docs": root / "docs", "README.md": root / "README.md",
+                "lessons": root / "notebooks", "exercises": root / "exercises"}
+    return {"docs": root / lang / "docs", "README.md": root / f"README.{lang}.md",
+            "lessons": root / lang / "notebooks", "exercises": root / lang / "exercises"}
+
+
+def stage(root: Path, src: Path, *, lang: str = "en") -> Path:
+    """Copy everything the `lang` edition of the site is built from into `src` (emptied
+    first) and return it. `root` is a checkout of the course: it must hold docs/, notebooks/,
+    exercises/ and the README, and for a translation its generated files (`nas-lessons i18n
+    build`)."""
+    if lang not in EDITIONS:
+        raise ValueError(f"no edition {lang!r} of the site; editions: {', '.join(EDITIONS)}")
     root = Path(root)
+    files = _edition_files(root, lang)
     missing = [p for p in ("docs/conf.py", "docs/index.md", "notebooks", "exercises",
                            "README.md") if not (root / p).exists()]
+    missing += [str(p.relative_to(root)) for p in files.values() if not p.exists()]
     if missing:
         raise FileNotFoundError(f"{root} is not a checkout of the course: missing "
-                                f"{', '.join(missing)} (run from the repository's root)")
+                                f"{', '.join(dict.fromkeys(missing))} (run from the "
+                                "repository's root; a translation needs `nas-lessons i18n "
+                                "build`)")
     if src.exists():
         shutil.rmtree(src)
-    shutil.copytree(root / "docs", src)
-    shutil.copy(root / "README.md", src / "README.md")
-    for folder, target in (("notebooks", "lessons"), ("exercises", "exercises")):
+    shutil.copytree(root / "docs", src)  # configuration, templates and static files
+    for page in files["docs"].rglob("*.md"):  # the edition's own pages
+        shutil.copy(page, src / page.relative_to(files["docs"]))
+    shutil.copy(files["README.md"], src / "README.md")
+    for target in ("lessons", "exercises"):
         (src / target).mkdir()
-        for nb in sorted((root / folder).glob("[0-9][0-9]_*.ipynb")):
+        for nb in sorted(files[target].glob("[0-9][0-9]_*.ipynb")):
             shutil.copy(nb, src / target / nb.name)
-    api = src / "api"
-    api.mkdir()
+    api = src / "api"  # docs/api/index.md says what the reference is; the modules follow
     modules = api_modules()
     for name in modules:  # autodoc writes reStructuredText, so these pages are .rst
         # a package's page is its docstring: what it re-exports is documented where defined
@@ -76,30 +103,44 @@ def stage(root: Path, src: Path) -> Path:
         (api / f"{name}.rst").write_text(
             f"{name}\n{'=' * len(name)}\n\n.. automodule:: {name}\n{members}")
     toc = "\n".join(modules)
-    (api / "index.md").write_text(
-        "# API reference\n\nThe package's modules, generated from their docstrings. "
-        "Each names the paper and equation it implements.\n\n"
-        f"```{{toctree}}\n:maxdepth: 1\n\n{toc}\n```\n")
+    with (api / "index.md").open("a", encoding="utf-8") as f:
+        f.write(f"\n```{{toctree}}\n:maxdepth: 1\n\n{toc}\n```\n")
     (src / "bundled_benchmark.md").write_text(_bundled_benchmark())
+    up = "" if lang == "en" else "../"  # from this edition's folder to the site's root
+    editions = [(code, name, up + ("" if code == "en" else f"{code}/"))
+                for code, (name, _) in EDITIONS.items()]
+    (src / "edition.json").write_text(json.dumps(
+        {"edition": lang, "language": EDITIONS[lang][1], "editions": editions}, ensure_ascii=False))
     return src
 
 
-def build(*, root: Path | str = ".", out: Path | str = "_site", strict: bool = True) -> Path:
-    """Stage and build the site into `out/html` (Sphinx's cache in `out/doctrees`); with
-    `strict`, any Sphinx warning fails the build. Returns the folder of the HTML pages."""
+def build(*, root: Path | str = ".", out: Path | str = "_site", strict: bool = True,
+          editions: tuple[str, ...] = tuple(EDITIONS)) -> Path:
+    """Stage and build the site into `out/html` — English there, each other edition in
+    `out/html/<lang>` (Sphinx's sources and caches in `out/<lang>`); with `strict`, any
+    Sphinx warning fails the build. Returns the folder of the HTML pages."""
     from sphinx.cmd.build import build_main
 
     out = Path(out).resolve()
-    src = stage(Path(root), out / "source")
     html = out / "html"
-    for old in (html, out / "doctrees"):  # a page left from an earlier build is not this one
+    unknown = [e for e in editions if e not in EDITIONS]
+    if unknown or "en" not in editions:
+        raise ValueError(f"editions must include 'en' and be among {', '.join(EDITIONS)}; "
+                         f"got {', '.join(editions)}")
+    for old in (html, out / "source", out / "doctrees"):  # pages left from an earlier build
         if old.exists():
             shutil.rmtree(old)
-    args = ["-b", "html", "-q", "-d", str(out / "doctrees"), str(src), str(html)]
-    if strict:
-        args[:0] = ["-W", "--keep-going"]
-    if build_main(args) != 0:
-        raise RuntimeError("the site did not build; Sphinx printed why above")
+    for lang in editions:  # English first: it empties nothing the others write
+        work = out / lang
+        if work.exists():
+            shutil.rmtree(work)
+        src = stage(Path(root), work / "source", lang=lang)
+        target = html if lang == "en" else html / lang
+        args = ["-b", "html", "-q", "-d", str(work / "doctrees"), str(src), str(target)]
+        if strict:
+            args[:0] = ["-W", "--keep-going"]
+        if build_main(args) != 0:
+            raise RuntimeError(f"the {lang} site did not build; Sphinx printed why above")
     bad = broken_links(html)
     if bad:
         listing = "\n  ".join(bad[:20])

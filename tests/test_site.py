@@ -1,6 +1,7 @@
 """The course website: it builds offline from the committed notebooks with no Sphinx warning,
-every internal link resolves, and a browser finds the landing page, a lesson, the API
-reference and search working."""
+in English and in every translated edition, every internal link resolves (the language
+switch's included), and a browser finds the landing page, a lesson, the API reference, search
+and the switch between editions working."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from nas_lessons.site import api_modules, broken_links, stage
+from nas_lessons.i18n import LANGUAGES
+from nas_lessons.site import EDITIONS, api_modules, broken_links, stage
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,6 +35,44 @@ def test_every_lesson_exercise_and_module_has_a_page(site):
     assert (site / "searchindex.js").exists() and (site / "benchmark.html").exists()
     sheet = (site / "benchmark.html").read_text()
     assert "mnist1d-201" in sheet and "seed noise" in sheet and "Rebuild it yourself" in sheet
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_every_translated_edition_has_every_page_in_its_language(site, lang):
+    edition = site / lang
+    english = sorted(p.relative_to(site) for p in site.rglob("*.html")
+                     if p.relative_to(site).parts[0] not in (*LANGUAGES, "_static"))
+    assert english and [p for p in english if not (edition / p).exists()] == []
+    lesson = (edition / "lessons" / "07_once_for_all.html").read_text()
+    assert f'<html lang="{EDITIONS[lang][1].replace("_", "-")}"' in lesson
+    translated = (ROOT / lang / "notebooks" / "07_once_for_all.ipynb").read_text()
+    import json
+
+    first = next(c for c in json.loads(translated)["cells"] if c["cell_type"] == "markdown")
+    heading = first["source"][0].lstrip("# ").strip()
+    assert heading.startswith("Урок 07") and heading in lesson  # its own heading
+    assert "max |subnet - supernet| over 5 random subnets" in lesson  # the same outputs
+
+
+def test_the_language_switch_links_each_page_to_itself_in_the_other_editions(site):
+    import re
+
+    for page in ("index.html", "lessons/03_search_strategies.html", "api/nas_lessons.ofa.html"):
+        for lang in EDITIONS:
+            path = site / page if lang == "en" else site / lang / page
+            switch = re.search(r'<nav class="language-switch".*?</nav>', path.read_text(),
+                               re.S).group(0)
+            links = dict(re.findall(r'href="([^"]+)" hreflang="(\w+)"', switch))
+            assert sorted(links.values()) == sorted(set(EDITIONS) - {lang})  # not itself
+            for href, other in links.items():
+                target = (path.parent / href).resolve()
+                expected = site / page if other == "en" else site / other / page
+                assert target == expected.resolve(), (page, lang, href)
+
+
+def test_stage_refuses_an_unknown_edition(tmp_path):
+    with pytest.raises(ValueError, match="no edition 'xx' of the site; editions: en, uk"):
+        stage(ROOT, tmp_path / "src", lang="xx")
 
 
 def test_the_exercise_checks_model_solutions_stay_off_the_site():
@@ -82,7 +122,7 @@ def test_a_warning_fails_the_build(tmp_path):
     nb.cells = [nbformat.v4.new_markdown_cell("# Lesson 00\n\nSee [the lesson](no_such_page.md).")]
     nbformat.write(nb, root / "notebooks" / "00_x.ipynb")
     with pytest.raises(RuntimeError, match="did not build"):
-        build(root=root, out=tmp_path / "out")
+        build(root=root, out=tmp_path / "out", editions=("en",))
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +166,18 @@ def test_the_site_in_a_browser(served, browser):
     hits = browser.find_elements(By.CSS_SELECTOR, "#search-results a[href*='07_once_for_all']")
     browser.implicitly_wait(0)
     assert hits, "search finds lesson 07 for 'progressive shrinking'"
+    # the switch: to the Ukrainian page and back, and search in Ukrainian
+    browser.get(f"{served}/lessons/07_once_for_all.html")
+    browser.find_element(By.CSS_SELECTOR, ".language-switch a[hreflang='uk']").click()
+    assert browser.current_url == f"{served}/uk/lessons/07_once_for_all.html"
+    assert any(h.text.startswith("Урок 07") for h in browser.find_elements(By.TAG_NAME, "h1"))
+    browser.find_element(By.CSS_SELECTOR, ".language-switch a[hreflang='en']").click()
+    assert browser.current_url == f"{served}/lessons/07_once_for_all.html"
+    browser.get(f"{served}/uk/search.html?q=звуження")
+    browser.implicitly_wait(10)
+    hits = browser.find_elements(By.CSS_SELECTOR, "#search-results a[href*='07_once_for_all']")
+    browser.implicitly_wait(0)
+    assert hits, "the Ukrainian search finds lesson 07 for 'звуження' (shrinking)"
     # this machine is offline: MathJax and the widget renderer, which the pages load from
     # their CDNs when read online, fail to load here and only those may fail
     severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"
