@@ -25,14 +25,13 @@ the benchmark has several seeds). One thread per process.
 """
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 from nas_lessons.darts import ARCH_LR, NB201SearchNetwork, darts_search, derive_nb201
 from nas_lessons.data import load_dataset
 from nas_lessons.spaces import NB201Space
-from nas_lessons.utils import seed_everything
+from nas_lessons.utils import run_resumable, seed_everything
 
 #: lesson 05's alpha learning rate: on MNIST-1D a search has ~800x fewer steps than the
 #: paper's CIFAR-10 search, so alpha moves with 1e-2 where the paper uses 3e-4 (`ARCH_LR`)
@@ -80,19 +79,12 @@ def main() -> None:
     args = p.parse_args()
     if args.epochs < 1:
         p.error("--epochs must be >= 1")
-    out = Path(args.out)
-    done = set()
-    if out.exists():
-        done = {(r["variant"], r["seed"], r["epochs"])
-                for r in map(json.loads, out.read_text().splitlines())}
     # seeds first, so that a stopped run has every variant for its first seeds
-    jobs = [(v, s) for s in args.seeds for v in args.variants
-            if (v, s, VARIANTS[v][0] * args.epochs) not in done]
-    print(f"{len(jobs)} searches to run ({len(done)} already in {out})", flush=True)
-    for variant, seed in jobs:
-        rec = run(variant, seed, args.epochs)
-        with open(out, "a") as fh:
-            fh.write(json.dumps(rec) + "\n")
+    jobs = [(v, s) for s in args.seeds for v in args.variants]
+    for (variant, seed), rec in run_resumable(
+            Path(args.out), jobs, lambda v, s: run(v, s, args.epochs),
+            key=lambda r: (r["variant"], r["seed"]) if r["epochs"] == (
+                VARIANTS[r["variant"]][0] * args.epochs) else None):
         print(f"{variant} seed {seed}: {rec['seconds']:.0f} s, derived {rec['derived'][-1]}",
               flush=True)
 

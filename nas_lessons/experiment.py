@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .search import BenchmarkObjective, TrainingObjective, stream_seed
-from .stats import bootstrap_ci, holm, mann_whitney
+from .stats import bootstrap_ci, holm, mann_whitney, mean_interval
 from .utils import show_progress
 
 __all__ = ["ExperimentConfig", "label", "run_experiment", "load_results", "summarize",
@@ -397,9 +397,7 @@ def _figures(config: ExperimentConfig, rows: list[dict], out: Path) -> None:
         curves = [[r[metric] for r in rows if r["strategy"] == n and r["seed"] == s]
                   for s in config.seeds]
         length = min(len(c) for c in curves)
-        y = np.array([c[:length] for c in curves])
-        m = y.mean(0)
-        half = 1.96 * y.std(0, ddof=1) / np.sqrt(len(y))
+        m, half = mean_interval([c[:length] for c in curves])
         x = np.arange(1, length + 1)
         ax.plot(x, m, label=label(n))
         ax.fill_between(x, m - half, m + half, alpha=0.2)

@@ -10,6 +10,8 @@
   Student-t confidence interval and the Wilcoxon signed-rank test (Wilcoxon, 1945), which
   needs no normality; with n paired seeds its smallest two-sided p-value is 2 / 2**n, so
   five seeds can never reach p < 0.05 (0.0625) — a reason to run more.
+* `mean_interval` — the mean over seeds of a curve (one row per seed) with its Student-t
+  interval at every point: the band drawn around a mean curve.
 * `holm` — Holm's step-down correction for testing several hypotheses at once (Holm, "A simple
   sequentially rejective multiple test procedure", Scand. J. Statistics 1979): with four
   strategies each tested against random search at 5%, the chance that at least one "wins" by
@@ -21,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["bootstrap_ci", "mann_whitney", "paired_difference", "holm"]
+__all__ = ["bootstrap_ci", "mann_whitney", "paired_difference", "mean_interval", "holm"]
 
 
 def bootstrap_ci(x, statistic=np.mean, *, level: float = 0.95, n_resamples: int = 10_000,
@@ -70,6 +72,19 @@ def paired_difference(a, b, *, level: float = 0.95) -> dict:
     p = 1.0 if not d.any() else float(stats.wilcoxon(d, zero_method="zsplit").pvalue)
     return {"n": n, "mean": float(d.mean()), "ci": (float(d.mean() - half),
                                                     float(d.mean() + half)), "p": p}
+
+
+def mean_interval(y, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Column means of `y` (one row per seed, one column per point of a curve) and the
+    half-width of their Student-t interval at `level`: plot mean ± half."""
+    y = np.asarray(y, dtype=float)
+    if y.ndim != 2 or len(y) < 2:
+        raise ValueError(f"need a 2-D array of at least 2 rows (one per seed), got shape "
+                         f"{y.shape}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    half = stats.t.ppf((1 + level) / 2, len(y) - 1) * y.std(0, ddof=1) / np.sqrt(len(y))
+    return y.mean(0), half
 
 
 def holm(pvalues) -> np.ndarray:

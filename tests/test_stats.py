@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nas_lessons.stats import bootstrap_ci, holm, mann_whitney
+from nas_lessons.stats import bootstrap_ci, holm, mann_whitney, mean_interval
 
 
 def test_bootstrap_ci_covers_the_mean_and_shrinks_with_n():
@@ -72,3 +72,15 @@ def test_paired_difference():
     assert 0.91 < covered / 400 < 0.99
     with pytest.raises(ValueError, match="same length"):
         paired_difference([1, 2, 3], [1, 2])
+
+
+def test_mean_interval_is_the_student_t_band_per_point():
+    from scipy import stats as st
+
+    y = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 5.0], [2.0, 2.0, 4.0]])
+    m, half = mean_interval(y)
+    assert m.tolist() == [2.0, 2.0, 4.0] and half[1] == 0.0
+    assert half[0] == pytest.approx(st.t.ppf(0.975, 2) * 1.0 / np.sqrt(3))
+    assert (mean_interval(y, level=0.5)[1] < half).sum() == 2  # narrower where it can be
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        mean_interval(y[:1])
