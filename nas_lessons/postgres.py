@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from .utils import free_port
 
 __all__ = ["postgres_bindir", "LocalPostgres"]
 
@@ -77,9 +78,7 @@ class LocalPostgres:
                                    "the server as") from None
             os.chown(self.home, user.pw_uid, user.pw_gid)
             self.as_user = ["runuser", "-u", "postgres", "--"]
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"postgresql://nas@127.0.0.1:{self.port}/{self.database}"
         try:
             self._run(str(self.bindir / "initdb"), "-D", str(self.home / "data"), "-A",

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "show_source", "get_device", "in_notebook"]
+__all__ = ["seed_everything", "show_source", "get_device", "in_notebook", "free_port"]
 
 
 def seed_everything(seed: int, *, threads: int = 1) -> torch.Generator:
@@ -126,3 +126,13 @@ def run_resumable(path: Path, jobs: Iterable[tuple], run: Callable[..., dict], *
         with path.open("a") as f:
             f.write(json.dumps(record) + "\n")
         yield tuple(job), record
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that no program listens on now (the system picks it), for a
+    local server: a database, JupyterLab."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

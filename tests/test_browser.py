@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import pytest
 from notebook_slice import needed_cells
 
 from nas_lessons.cli import inject_parameters, lab_environment
+from nas_lessons.utils import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,12 +101,6 @@ future.done.then(() => done(text));
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(browser, tmp_path_factory):
     """JupyterLab on 127.0.0.1 over a copy of the lessons, as a new user sees it (empty
@@ -119,7 +113,7 @@ def lab(browser, tmp_path_factory):
         if params:
             inject_parameters(nb, params)
         nbformat.write(nb, notebooks / name)
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
            f"--port={port}", "--port-retries=0", f"--IdentityProvider.token={token}",
            f"--ServerApp.root_dir={notebooks}", "--LabApp.expose_app_in_browser=True",

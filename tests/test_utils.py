@@ -71,3 +71,15 @@ def test_progress_bars_follow_the_argument_and_stay_quiet_under_tests(monkeypatc
     assert utils.show_progress(None)              # a student's notebook
     monkeypatch.setattr(utils, "in_notebook", lambda: False)
     assert not utils.show_progress(None)          # a script: only when asked
+
+
+def test_free_port_can_be_listened_on():
+    import socket
+
+    from nas_lessons.utils import free_port
+
+    port = free_port()
+    assert 0 < port < 65536
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
+        s.listen()
