@@ -20,14 +20,15 @@ NAS", ICLR 2021).
   differentiable architecture search", ICLR 2020, Sec. 4) returns: the first recorded epoch
   i - k whose dominant eigenvalue is less than 0.75 of the one at epoch i (the paper averages
   the eigenvalue over a window of k = 5 epochs; the records hold one value every 5);
+* `stopped` — a record cut at an epoch: the search a stopping rule would have returned;
 * `summarize` — per variant, the mean final score with its bootstrap interval over seeds;
 * `compare` — pairs of variants run on the same seeds: the mean paired difference, its
   interval, Wilcoxon's p and Holm's correction over all pairs asked (`stats`);
 * `plot_collapse` — small multiples over the search: the skip's weight, the skips in the
   derived cell, the derived cell's score and the eigenvalue, each the mean over seeds with
   its 95% interval.
-Both stopping rules are applied after the fact: a stopped search is the same search up to
-its stop, so its cell is the one the full run derived at that epoch.
+Both stopping rules are applied after the fact (`stopped`): a stopped search is the same
+search up to its stop, so its cell is the one the full run derived at that epoch.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from .spaces import NB201_OPS
 from .stats import bootstrap_ci, holm, mean_interval, paired_difference
 
 __all__ = ["load_runs", "cell_scores", "op_count", "op_weight", "darts_plus_stop",
-           "eigenvalue_stop", "summarize", "compare", "plot_collapse", "RULES"]
+           "eigenvalue_stop", "stopped", "summarize", "compare", "plot_collapse", "RULES"]
 
 #: which derived cell a score reads: DARTS' rule (none excluded) or NAS-Bench-201's argmax
 RULES = {"darts": "derived", "argmax": "argmax"}
@@ -83,14 +84,16 @@ def op_weight(run: dict, op: str, *, ops: tuple[str, ...] = NB201_OPS) -> np.nda
     return np.array(run["alpha"])[:, :, ops.index(op)].mean(1)
 
 
-def darts_plus_stop(run: dict, *, skips: int = 2, rule: str = "darts") -> int:
-    """The epoch (1-based) after which DARTS+ stops: the first whose derived cell has at
-    least `skips` skip connections; the last epoch if none has."""
-    if skips < 1:
-        raise ValueError(f"skips must be >= 1, got {skips}")
+def darts_plus_stop(run: dict, *, skips: int = 2, after: int = 0, rule: str = "darts") -> int:
+    """The epoch (1-based) after which DARTS+ stops: the first after epoch `after` whose
+    derived cell has at least `skips` skip connections; the last epoch if none has. (`after`
+    is not in the paper's rule: right after initialisation two skips among six edges appear
+    by chance, so the rule needs alpha to have separated first — lesson 05, section 7.)"""
+    if skips < 1 or after < 0:
+        raise ValueError(f"need skips >= 1 and after >= 0, got skips={skips}, after={after}")
     counts = op_count(run, "skip_connect", rule=rule)
-    hit = np.flatnonzero(counts >= skips)
-    return int(hit[0]) + 1 if len(hit) else len(counts)
+    hit = np.flatnonzero(counts[after:] >= skips)
+    return after + int(hit[0]) + 1 if len(hit) else len(counts)
 
 
 def eigenvalue_stop(run: dict, *, ratio: float = 0.75) -> int:
@@ -110,39 +113,45 @@ def eigenvalue_stop(run: dict, *, ratio: float = 0.75) -> int:
     return len(run["derived"])
 
 
-def _final(runs: list[dict], bench, rule: str, stop) -> dict[tuple[str, int], float]:
-    out = {}
-    for r in runs:
-        e = stop(r) if stop else len(r["derived"])
-        out[(r["variant"], r["seed"])] = float(cell_scores(r, bench, rule=rule)[e - 1])
-    return out
+def stopped(run: dict, epoch: int, *, variant: str) -> dict:
+    """The record of `run` as if its search had stopped after `epoch`, named `variant`."""
+    if not 1 <= epoch <= len(run["derived"]):
+        raise ValueError(f"epoch must be in 1..{len(run['derived'])}, got {epoch}")
+    cut = {k: run[k][:epoch] for k in ("alpha", "derived", "argmax", "val_acc") if k in run}
+    eig = {e: v for e, v in run.get("eigenvalue", {}).items() if int(e) <= epoch}
+    return {**run, **cut, "variant": variant, "epochs": epoch, "eigenvalue": eig}
 
 
-def summarize(runs: list[dict], bench, *, rule: str = "darts", stop=None,
+def _final(runs: list[dict], bench, rule: str) -> dict[tuple[str, int], float]:
+    return {(r["variant"], r["seed"]): float(cell_scores(r, bench, rule=rule)[-1])
+            for r in runs}
+
+
+def summarize(runs: list[dict], bench, *, rule: str = "darts",
               level: float = 0.95) -> list[dict]:
     """Per variant (in the records' order): seeds, the mean benchmark test accuracy of the
-    final derived cell (or of the cell at `stop(run)`, an epoch) with its percentile-bootstrap
-    interval over seeds, the mean number of skip connections in it, and the mean epoch used."""
-    scores = _final(runs, bench, rule, stop)
+    final derived cell with its percentile-bootstrap interval over seeds, the mean number of
+    skip connections in it, and the mean number of search epochs."""
+    scores = _final(runs, bench, rule)
     rows = []
     for v in dict.fromkeys(r["variant"] for r in runs):
         rs = [r for r in runs if r["variant"] == v]
         x = np.array([scores[(v, r["seed"])] for r in rs])
-        epochs = [stop(r) if stop else len(r["derived"]) for r in rs]
-        skips = [op_count(r, "skip_connect", rule=rule)[e - 1] for r, e in zip(rs, epochs)]
         rows.append({"variant": v, "n": len(rs), "mean": float(x.mean()),
                      "ci": (bootstrap_ci(x, level=level) if len(x) > 1
                             else (float(x[0]), float(x[0]))),
-                     "skips": float(np.mean(skips)), "epoch": float(np.mean(epochs))})
+                     "skips": float(np.mean([op_count(r, "skip_connect", rule=rule)[-1]
+                                             for r in rs])),
+                     "epochs": float(np.mean([len(r["derived"]) for r in rs]))})
     return rows
 
 
 def compare(runs: list[dict], bench, pairs: list[tuple[str, str]], *, rule: str = "darts",
-            stop=None, level: float = 0.95) -> list[dict]:
+            level: float = 0.95) -> list[dict]:
     """For each (a, b): the final derived cells' test accuracy of variant a minus b on the
     seeds both ran — mean, Student-t interval, two-sided Wilcoxon p — and Holm's adjusted p
     over all the pairs given (the family of tests this comparison makes)."""
-    scores = _final(runs, bench, rule, stop)
+    scores = _final(runs, bench, rule)
     rows = []
     for a, b in pairs:
         seeds = sorted({s for v, s in scores if v == a} & {s for v, s in scores if v == b})

@@ -29,6 +29,7 @@ class Table:
 def run(variant: str, seed: int, cells: list[str], eigen: dict | None = None) -> dict:
     alpha = [[[0.2] * 5] * 6 for _ in cells]
     return {"variant": variant, "seed": seed, "derived": cells, "argmax": cells,
+            "epochs": len(cells),
             "alpha": alpha, "eigenvalue": {str(k): v for k, v in (eigen or {}).items()}}
 
 
@@ -36,7 +37,12 @@ def test_counts_and_darts_plus_stop():
     r = run("darts", 0, [CONV, ONE_SKIP, TWO_SKIPS, TWO_SKIPS])
     assert collapse.op_count(r, "skip_connect").tolist() == [0, 1, 2, 2]
     assert collapse.darts_plus_stop(r) == 3  # the first epoch with two skips
+    assert collapse.darts_plus_stop(r, after=3) == 4  # not before epoch 4
     assert collapse.darts_plus_stop(r, skips=3) == 4  # never: the last epoch
+    cut = collapse.stopped(r, 2, variant="darts, stopped")
+    assert cut["derived"] == [CONV, ONE_SKIP] and cut["epochs"] == 2 and r["epochs"] != 2
+    with pytest.raises(ValueError, match="epoch must be in 1..4"):
+        collapse.stopped(r, 5, variant="x")
     assert collapse.cell_scores(r, Table()).tolist() == [97.0, 95.0, 90.0, 90.0]
     assert collapse.op_weight(r, "skip_connect").tolist() == pytest.approx([0.2] * 4)
     with pytest.raises(ValueError, match="rule must be one of darts, argmax"):
@@ -59,9 +65,10 @@ def test_summarize_and_compare_pair_by_seed_and_correct_with_holm():
     rows = {r["variant"]: r for r in collapse.summarize(runs, Table())}
     assert rows["darts"]["mean"] == 90.0 and rows["darts"]["skips"] == 2.0
     assert rows["fix"]["ci"][0] <= rows["fix"]["mean"] <= rows["fix"]["ci"][1] <= 97.0
-    stopped = {r["variant"]: r for r in collapse.summarize(runs, Table(),
-                                                           stop=collapse.darts_plus_stop)}
-    assert stopped["darts"]["epoch"] == 2.0 and stopped["fix"]["mean"] == rows["fix"]["mean"]
+    cut = [collapse.stopped(r, collapse.darts_plus_stop(r), variant=r["variant"] + "+")
+           for r in runs]
+    stop = {r["variant"]: r for r in collapse.summarize(cut, Table())}
+    assert stop["darts+"]["epochs"] == 2.0 and stop["fix+"]["mean"] == rows["fix"]["mean"]
     (one,) = collapse.compare(runs, Table(), [("fix", "darts")])
     assert one["n"] == 6 and one["mean"] == pytest.approx((5 * 7 + 5) / 6)
     assert one["ci"][0] > 0 and one["p"] < 0.05 and one["p_holm"] == one["p"]
