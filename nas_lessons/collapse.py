@@ -27,6 +27,7 @@ NAS", ICLR 2021).
 * `plot_collapse` — small multiples over the search: the skip's weight, the skips in the
   derived cell, the derived cell's score and the eigenvalue, each the mean over seeds with
   its 95% interval.
+
 Both stopping rules are applied after the fact (`stopped`): a stopped search is the same
 search up to its stop, so its cell is the one the full run derived at that epoch.
 """
