@@ -169,34 +169,36 @@ def compare(runs: list[dict], bench, pairs: list[tuple[str, str]], *, rule: str 
 
 def plot_collapse(runs: list[dict], bench, *, rule: str = "darts", variants=None):
     """Four panels over the search epochs, one line per variant (mean over its seeds, band:
-    95% Student-t interval): mean softmax weight of `skip_connect`, skips in the derived
-    cell, the derived cell's benchmark test accuracy, the dominant Hessian eigenvalue
-    (variants that record it). Returns the figure."""
+    95% Student-t interval, cut to the values the quantity can take): mean softmax weight of
+    `skip_connect`, skips in the derived cell, the derived cell's benchmark test accuracy,
+    the dominant Hessian eigenvalue (variants that record it; log scale). Returns the
+    figure."""
     import matplotlib.pyplot as plt
 
     variants = list(variants or dict.fromkeys(r["variant"] for r in runs))
     fig, axes = plt.subplots(1, 4, figsize=(18, 3.8))
-    panels = [("mean softmax weight of skip", lambda r: op_weight(r, "skip_connect")),
+    # (label, curve of a run, the values it can take: bands are cut there)
+    panels = [("mean softmax weight of skip", lambda r: op_weight(r, "skip_connect"), (0, 1)),
               ("skips in the derived cell (of 6)",
-               lambda r: op_count(r, "skip_connect", rule=rule)),
+               lambda r: op_count(r, "skip_connect", rule=rule), (0, 6)),
               ("derived cell: benchmark test acc. (%)",
-               lambda r: cell_scores(r, bench, rule=rule))]
+               lambda r: cell_scores(r, bench, rule=rule), (0, 100))]
     for v in variants:
         rs = [r for r in runs if r["variant"] == v]
         if len(rs) < 2:
             continue
-        for ax, (_, curve) in zip(axes, panels):
+        for ax, (_, curve, (lo, hi)) in zip(axes, panels):
             m, half = mean_interval([curve(r) for r in rs])
             x = np.arange(1, len(m) + 1)
             ax.plot(x, m, label=v)
-            ax.fill_between(x, m - half, m + half, alpha=0.15)
+            ax.fill_between(x, np.clip(m - half, lo, hi), np.clip(m + half, lo, hi), alpha=0.15)
         eig = [sorted((int(e), val) for e, val in r.get("eigenvalue", {}).items()) for r in rs]
         if all(len(e) >= 2 for e in eig):
             m, half = mean_interval([[val for _, val in e] for e in eig])
             x = [e for e, _ in eig[0]]
             axes[3].plot(x, m, marker=".", label=v)
-            axes[3].fill_between(x, m - half, m + half, alpha=0.15)
-    for ax, (ylabel, _) in zip(axes, panels):
+            axes[3].fill_between(x, np.maximum(m - half, m / 10), m + half, alpha=0.15)
+    for ax, (ylabel, _, _) in zip(axes, panels):
         ax.set(xlabel="search epoch", ylabel=ylabel)
     axes[3].set(xlabel="search epoch", ylabel="dominant eigenvalue of the Hessian",
                 yscale="log")
