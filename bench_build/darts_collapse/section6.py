@@ -50,6 +50,9 @@ for rule in ("darts", "argmax"):
         print(f"  {row['variant']:16s} {row['n']} seeds, {row['epochs']:4.0f} epochs: test "
               f"{row['mean']:6.2f}% [{row['ci'][0]:6.2f}, {row['ci'][1]:6.2f}], "
               f"skips {row['skips']:.2f} of 6")
+all_cells = bench.array("test_acc", seed="mean")   # every cell of the space, for scale
+print(f"for scale, a uniformly random cell: median {np.nanmedian(all_cells):.2f}%, "
+      f"90th percentile {np.nanpercentile(all_cells, 90):.2f}%, best {np.nanmax(all_cells):.2f}%")
 fig = plot_collapse(runs, bench)
 plt.show()"""
 
