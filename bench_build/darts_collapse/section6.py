@@ -4,7 +4,7 @@ records are complete; then write the "What we measured" cell from the printed nu
 
 import nbformat
 
-INTRO = """## 6. Collapse: when searching longer makes the cell worse
+INTRO = """## 6. Collapse: does searching longer make the cell worse?
 On NAS-Bench-201, DARTS run for its full schedule derives the all-`skip_connect` cell on
 CIFAR-10, 54.30% test accuracy (Dong & Yang, ICLR 2020, Table 5); Zela et al. (ICLR 2020)
 relate such failures to sharp minima of the validation loss, and Wang et al. (ICLR 2021)
@@ -107,7 +107,7 @@ if __name__ == "__main__":
 #: Ukrainian translations of INTRO's blocks, for i18n/uk/notebooks/05_darts.po after
 #: `nas-lessons i18n update` (check each against the final English text)
 UK_INTRO = [
-    """## 6. Колапс: коли довший пошук погіршує комірку
+    """## 6. Колапс: чи погіршує довший пошук комірку?
 На NAS-Bench-201 DARTS, запущений за повним розкладом, виводить комірку з самих `skip_connect` на
 CIFAR-10 з тестовою точністю 54.30% (Dong & Yang, ICLR 2020, табл. 5); Zela et al. (ICLR 2020)
 пов'язують такі невдачі з гострими мінімумами валідаційної функції втрат, а Wang et al. (ICLR 2021)
