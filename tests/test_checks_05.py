@@ -14,11 +14,49 @@ from nas_lessons.checks import (
     check_derive_edges,
     check_first_order_step,
     check_gumbel_straight_through,
+    check_mixed_op,
     check_none_exclusion,
 )
 from nas_lessons.ops import NB201_OPS
 
 NONE = NB201_OPS.index("none")
+
+
+# ---- 5.1 the mixed operation -------------------------------------------------------------------
+def mixed_sum(x, weights, ops):
+    return sum(w * op(x) for w, op in zip(weights, ops))
+
+
+def mixed_stacked(x, weights, ops):
+    return torch.einsum("k,k...->...", weights, torch.stack([op(x) for op in ops]))
+
+
+def mixed_softmax_again(x, weights, ops):  # treats the weights as logits
+    return mixed_sum(x, torch.softmax(weights, 0), ops)
+
+
+def mixed_argmax_only(x, weights, ops):  # the discrete cell, not the relaxation
+    return ops[int(weights.argmax())](x)
+
+
+def mixed_unweighted_mean(x, weights, ops):
+    return sum(op(x) for op in ops) / len(ops)
+
+
+def mixed_reversed(x, weights, ops):  # weights and ops out of step
+    return mixed_sum(x, weights.flip(0), ops)
+
+
+@pytest.mark.parametrize("fn", [mixed_sum, mixed_stacked])
+def test_mixed_op_accepts(fn):
+    check_mixed_op(fn)
+
+
+@pytest.mark.parametrize("fn", [mixed_softmax_again, mixed_argmax_only, mixed_unweighted_mean,
+                                mixed_reversed])
+def test_mixed_op_rejects(fn):
+    with pytest.raises(CheckFailed):
+        check_mixed_op(fn)
 
 
 # ---- 5.2 derivation ---------------------------------------------------------------------------

@@ -109,8 +109,9 @@ def check_first_order_step(fn: Callable) -> None:
              ("network weights are left untouched", lambda: run(True), lambda got: got[1],
               "do not step (or change) model.weights() in the architecture step"),
              ("the weights' .grad is left as it was", lambda: run(True), lambda got: got[2],
-              "loss.backward() also writes the weights' .grad, which the next weight step "
-              "would then use; differentiate w.r.t. alpha only")]
+              "loss.backward() also writes the weights' .grad, which a weight step that "
+              "does not zero its gradients first would then use (DARTS' own code zeroes "
+              "them; this step must be safe either way): differentiate w.r.t. alpha only")]
     run_cases("Exercise 5.3", cases)
 
 
