@@ -14,6 +14,7 @@ NAS", ICLR 2021).
 * `cell_scores` — the benchmark score of the cell derived after each epoch;
 * `op_count`, `op_weight` — how many edges of the derived cell hold an op, and its mean
   softmax weight, per epoch (collapse shows as `skip_connect` taking over);
+* `eigenvalues` — the recorded dominant Hessian eigenvalues, in epoch order;
 * `darts_plus_stop` — the epoch at which DARTS+ (Liang et al., 2019, criterion 1) stops: the
   derived cell holds two or more skip connections;
 * `eigenvalue_stop` — the epoch DARTS-ES (Zela et al., "Understanding and robustifying
@@ -42,7 +43,7 @@ import numpy as np
 from .spaces import NB201_OPS
 from .stats import bootstrap_ci, holm, mean_interval, paired_difference
 
-__all__ = ["load_runs", "cell_scores", "op_count", "op_weight", "darts_plus_stop",
+__all__ = ["load_runs", "cell_scores", "op_count", "op_weight", "eigenvalues", "darts_plus_stop",
            "eigenvalue_stop", "stopped", "summarize", "compare", "plot_collapse", "RULES"]
 
 #: which derived cell a score reads: DARTS' rule (none excluded) or NAS-Bench-201's argmax
@@ -97,6 +98,14 @@ def darts_plus_stop(run: dict, *, skips: int = 2, after: int = 0, rule: str = "d
     return after + int(hit[0]) + 1 if len(hit) else len(counts)
 
 
+def eigenvalues(run: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The epochs at which the dominant Hessian eigenvalue of the validation loss w.r.t.
+    alpha was recorded (RobustDARTS, Zela et al., ICLR 2020), and its values, in epoch order;
+    both empty for a run that records none (GDAS)."""
+    eig = sorted((int(e), float(v)) for e, v in run.get("eigenvalue", {}).items())
+    return np.array([e for e, _ in eig], dtype=int), np.array([v for _, v in eig])
+
+
 def eigenvalue_stop(run: dict, *, ratio: float = 0.75) -> int:
     """The epoch whose cell DARTS-ES returns: walking the recorded eigenvalues in order, the
     first epoch i - k with lambda(i - k) / lambda(i) < `ratio` (the eigenvalue grew by more
@@ -104,13 +113,13 @@ def eigenvalue_stop(run: dict, *, ratio: float = 0.75) -> int:
     fast. A run without eigenvalues (GDAS) has no such rule: ValueError."""
     if not 0 < ratio < 1:
         raise ValueError(f"ratio must be in (0, 1), got {ratio}")
-    eig = sorted((int(e), float(v)) for e, v in run.get("eigenvalue", {}).items())
-    if len(eig) < 2:
-        raise ValueError(f"the {run.get('variant')} run has {len(eig)} recorded eigenvalues; "
+    epochs, lam = eigenvalues(run)
+    if len(lam) < 2:
+        raise ValueError(f"the {run.get('variant')} run has {len(lam)} recorded eigenvalues; "
                          "DARTS-ES needs at least 2")
-    for (e0, v0), (_, v1) in zip(eig, eig[1:]):
+    for e0, v0, v1 in zip(epochs, lam, lam[1:]):
         if v1 > 0 and v0 / v1 < ratio:
-            return e0
+            return int(e0)
     return len(run["derived"])
 
 
@@ -192,10 +201,10 @@ def plot_collapse(runs: list[dict], bench, *, rule: str = "darts", variants=None
             x = np.arange(1, len(m) + 1)
             ax.plot(x, m, label=v)
             ax.fill_between(x, np.clip(m - half, lo, hi), np.clip(m + half, lo, hi), alpha=0.15)
-        eig = [sorted((int(e), val) for e, val in r.get("eigenvalue", {}).items()) for r in rs]
-        if all(len(e) >= 2 for e in eig):
-            m, half = mean_interval([[val for _, val in e] for e in eig])
-            x = [e for e, _ in eig[0]]
+        eig = [eigenvalues(r) for r in rs]
+        if all(len(lam) >= 2 for _, lam in eig):
+            m, half = mean_interval([lam for _, lam in eig])
+            x = eig[0][0]
             axes[3].plot(x, m, marker=".", label=v)
             axes[3].fill_between(x, np.maximum(m - half, m / 10), m + half, alpha=0.15)
     for ax, (ylabel, _, _) in zip(axes, panels):

@@ -51,6 +51,14 @@ def test_counts_and_darts_plus_stop():
         collapse.op_weight(r, "conv_9x9")
 
 
+def test_eigenvalues_are_in_epoch_order_not_key_order():
+    cells = [CONV] * 20
+    epochs, lam = collapse.eigenvalues(run("d", 0, cells, {20: 4.0, 5: 1.0, 15: 3.0, 10: 2.0}))
+    assert epochs.tolist() == [5, 10, 15, 20] and lam.tolist() == [1.0, 2.0, 3.0, 4.0]
+    epochs, lam = collapse.eigenvalues(run("gdas", 0, cells))
+    assert len(epochs) == len(lam) == 0
+
+
 def test_eigenvalue_stop_returns_the_epoch_before_the_jump():
     cells = [CONV] * 20
     assert collapse.eigenvalue_stop(run("d", 0, cells, {5: 1.0, 10: 1.1, 15: 2.0, 20: 3.0})) == 10
