@@ -8,12 +8,12 @@ epochs, alpha learning rate 1e-2): PyTorch gives other floats at another thread 
 another CPU, so a different thread count stands in for a reader's machine. Recorded per run:
 the final softmax(alpha) averaged over edges, the cell DARTS derives (`none` excluded) and
 the plain argmax cell (`none` included), and both cells trained once with the benchmark's
-recipe (seed 0). Each finished run is appended to the JSON-lines file at once (resumable).
+recipe (seed 0). Each finished run is appended to the JSON-lines file at once (resumable);
+runs trained with another recipe are removed first.
 Lesson 05 reads the file and asserts, on the live run, only what held in every run here.
 """
 
 import argparse
-import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -24,7 +24,7 @@ from nas_lessons.data import load_dataset
 from nas_lessons.ops import NB201_OPS
 from nas_lessons.search import TrainingObjective
 from nas_lessons.spaces import NB201Space
-from nas_lessons.utils import seed_everything
+from nas_lessons.utils import run_resumable, seed_everything
 
 DEFAULT_OUT = (Path(__file__).resolve().parents[1] / "nas_lessons" / "assets"
                / "darts_live_seeds.jsonl")
@@ -58,24 +58,16 @@ def main() -> None:
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = p.parse_args()
-    done = set()
-    if args.out.exists():
-        for line in args.out.read_text().splitlines():
-            r = json.loads(line)
-            if r["recipe"] == asdict(SETTINGS):
-                done.add((r["seed"], r["threads"]))
-    for seed in args.seeds:
-        for threads in args.threads:
-            if (seed, threads) in done:
-                continue
-            r = run(seed, threads)
-            with open(args.out, "a") as fh:
-                fh.write(json.dumps(r) + "\n")
-            w = r["mean_weights"]
-            print(f"seed {seed} threads {threads}: {r['search_seconds']:.0f} s, skip "
-                  f"{w['skip_connect']:.3f} none {w['none']:.3f}, cell {r['cell']} trained "
-                  f"{r['cell_trained_val']:.2f}%, naive {r['naive_trained_val']:.2f}%",
-                  flush=True)
+    jobs = [(seed, threads) for seed in args.seeds for threads in args.threads]
+    recipe = asdict(SETTINGS)
+    for _, r in run_resumable(args.out, jobs, run, replace_stale=True,
+                              key=lambda r: (r["seed"], r["threads"]) if r["recipe"] == recipe
+                              else None):
+        w = r["mean_weights"]
+        print(f"seed {r['seed']} threads {r['threads']}: {r['search_seconds']:.0f} s, skip "
+              f"{w['skip_connect']:.3f} none {w['none']:.3f}, cell {r['cell']} trained "
+              f"{r['cell_trained_val']:.2f}%, naive {r['naive_trained_val']:.2f}%",
+              flush=True)
 
 
 if __name__ == "__main__":

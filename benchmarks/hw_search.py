@@ -2,7 +2,8 @@
 sampling on (validation accuracy, latency) over the bundled benchmark, for budgets up to
 `BUDGET` completed trials and `--seeds` seeds, and NSGA-II once more with duplicate networks
 skipped (`dedup`: the budget then counts distinct networks). Resumable: one JSON line per
-finished (sampler, dedup, seed), skipped when already in the file.
+finished (sampler, dedup, seed), skipped when already in the file; records made on another
+benchmark (the `benchmark` stamp) are removed first, so the file never mixes two tables.
 
     python benchmarks/hw_search.py [--seeds 10] [--out PATH]
 
@@ -40,7 +41,7 @@ def run(bench: Benchmark, sampler: str, dedup: bool, seed: int) -> dict:
     study = nsga2_search(evaluate, BUDGET, seed=seed, population_size=POPULATION,
                          sampler=sampler, dedup=dedup)
     done = [t for t in study.trials if t.state.name == "COMPLETE"]
-    return {"benchmark": f"v{bench.version} {bench.meta['sha256'][:12]}", "sampler": sampler,
+    return {"benchmark": bench.tag, "sampler": sampler,
             "dedup": dedup, "seed": seed, "budget": BUDGET, "population_size": POPULATION,
             "trials_drawn": len(study.trials), "seconds": time.perf_counter() - t0,
             "index": [space.index(suggest_arch(t)) for t in done]}
@@ -55,7 +56,8 @@ def main() -> None:
     jobs = [(sampler, dedup, seed) for seed in range(args.seeds) for sampler, dedup in RUNS]
     for (sampler, dedup, seed), row in run_resumable(
             args.out, jobs, lambda *job: run(bench, *job),
-            key=lambda r: (r["sampler"], r["dedup"], r["seed"])):
+            key=lambda r: (r["sampler"], r["dedup"], r["seed"]) if r["benchmark"] == bench.tag
+            else None, replace_stale=True):
         print(f"{sampler}{' dedup' if dedup else ''} seed {seed}: {row['seconds']:.0f} s, "
               f"{row['trials_drawn']} trials drawn", flush=True)
 

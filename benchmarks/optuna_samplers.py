@@ -7,7 +7,8 @@ pruners at equal compute, over `--seeds` seeds (`hpo.benchmark_run`).
   same TPE sampler, each given the compute of 50 fully trained cells
   (`hpo.run_with_epoch_budget`): the epochs a pruner saves buy more trials.
 
-Resumable: one JSON line per finished (kind, name, seed), skipped when already in the file.
+Resumable: one JSON line per finished (kind, name, seed), skipped when already in the file;
+records made on another benchmark (the `benchmark` stamp) are removed first.
 Each record keeps the benchmark index, state and epochs of every trial in order, so the
 lesson recomputes any curve, incumbent or test accuracy from the benchmark (`hpo.incumbent`).
 One thread (the Gaussian process runs on torch); the GP runs take about 15 s each, the rest
@@ -43,7 +44,7 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # CMA-ES warns on every categorical
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     bench = Benchmark.load()
-    tag = hpo.benchmark_tag(bench)
+    tag = bench.tag
     jobs = [(kind, name, seed) for seed in seeds
             for kind, name in ([("sampler", n) for n in hpo.BENCHMARK_SAMPLERS]
                                + [("pruner", n) for n in hpo.BENCHMARK_PRUNERS])]
@@ -54,7 +55,8 @@ def main() -> None:
 
     for (kind, name, seed), r in run_resumable(
             args.out, jobs, run,
-            key=lambda r: (r["kind"], r["name"], r["seed"]) if r["benchmark"] == tag else None):
+            key=lambda r: (r["kind"], r["name"], r["seed"]) if r["benchmark"] == tag else None,
+            replace_stale=True):
         print(f"{kind:7s} {name:18s} seed {seed:2d}: {len(r['index'])} trials, "
               f"{r['seconds']:.1f} s", flush=True)
 

@@ -1,6 +1,8 @@
 """Lesson 03's evidence at full size: every search strategy at equal simulated time, ageing
 vs removing the worst under noisy evaluations, and the article's controller fixed one defect
-at a time. Resumable: one JSON line per finished run, skipped when already in the file.
+at a time. Resumable: one JSON line per finished run, skipped when already in the file. The
+runs on the benchmark carry its stamp (`Benchmark.tag`); those made on another benchmark are
+removed first, so the file never mixes two tables (the controller runs do not use it).
 
     python benchmarks/search_comparison.py [--part strategies ageing controller]
                                            [--seeds 30] [--out PATH]
@@ -23,7 +25,6 @@ One thread throughout (the course's setting). Lesson 03 reads the file.
 """
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
@@ -42,7 +43,7 @@ from nas_lessons.search import (
 )
 from nas_lessons.spaces import DARTSSpace
 from nas_lessons.strategies import make_strategy
-from nas_lessons.utils import seed_everything
+from nas_lessons.utils import run_resumable, seed_everything
 
 DEFAULT_OUT = (Path(__file__).resolve().parents[1] / "nas_lessons" / "assets"
                / "search_comparison.jsonl")
@@ -71,12 +72,6 @@ def equal_time_budget(bench: Benchmark) -> float:
     network cost (rounded to 10 s)."""
     per_cell = float(np.nanmean(bench.per_cell("train_seconds")[:, 0]))
     return round(100 * per_cell, -1)
-
-
-def done(out: Path) -> set[tuple]:
-    if not out.exists():
-        return set()
-    return {(r["part"], r["variant"], r["seed"]) for r in map(json.loads, open(out))}
 
 
 def judge(bench: Benchmark, arch) -> dict:
@@ -113,7 +108,8 @@ def strategy_run(bench: Benchmark, name: str, seed: int, seconds: float) -> dict
         incumbent = archs[best]
         evals = int(keep.sum())
     space = bench.space
-    return {"part": "strategies", "variant": name, "seed": seed, "stream_seed": s,
+    return {"part": "strategies", "benchmark": bench.tag, "variant": name, "seed": seed,
+            "stream_seed": s,
             "seconds": seconds, "evaluations": evals,
             "unique": len({space.index(a) for a in archs}),
             "networks": len({space.canonical(a) for a in archs}),
@@ -121,8 +117,12 @@ def strategy_run(bench: Benchmark, name: str, seed: int, seconds: float) -> dict
             "curve": [None if math.isnan(v) else round(float(v), 4) for v in curve]}
 
 
+def ageing_variant(ageing: bool, noise_sd: float) -> str:
+    return f"{'ageing' if ageing else 'remove worst'}, noise {noise_sd:g}"
+
+
 def ageing_run(bench: Benchmark, ageing: bool, noise_sd: float, seed: int) -> dict:
-    variant = f"{'ageing' if ageing else 'remove worst'}, noise {noise_sd:g}"
+    variant = ageing_variant(ageing, noise_sd)
     s = stream_seed(variant, seed)
     objective = NoisyBenchmarkObjective(bench, noise_sd=noise_sd, seed=s)
     strategy = make_strategy("re", seed=s, ageing=ageing,
@@ -130,7 +130,8 @@ def ageing_run(bench: Benchmark, ageing: bool, noise_sd: float, seed: int) -> di
                              sample_size=AGEING["sample_size"])
     traj = run_search(strategy, objective, AGEING["budget"])
     truth = bench.array("val_acc", seed="mean")
-    return {"part": "ageing", "variant": variant, "seed": seed, "ageing": ageing,
+    return {"part": "ageing", "benchmark": bench.tag, "variant": variant, "seed": seed,
+            "ageing": ageing,
             "noise_sd": noise_sd, "best_true": traj.best_true[-1],
             "true_regret": float(np.nanmax(truth) - traj.best_true[-1]),
             "observed": traj.best_score[-1]}
@@ -166,34 +167,39 @@ def main() -> None:
     if args.seeds < 1:
         ap.error("--seeds must be >= 1")
     out = Path(args.out)
-    have = done(out)
     bench = Benchmark.load()
     seconds = equal_time_budget(bench)
     jobs = []
     if "strategies" in args.part:
-        jobs += [("strategies", n, s, lambda n=n, s=s: strategy_run(bench, n, s, seconds))
-                 for n in STRATEGIES for s in range(args.seeds)]
+        jobs += [("strategies", n, s) for n in STRATEGIES for s in range(args.seeds)]
+    ageing = {ageing_variant(a, sd): (a, sd) for sd in AGEING["noise_sd"] for a in (True, False)}
     if "ageing" in args.part:
-        jobs += [("ageing", f"{'ageing' if a else 'remove worst'}, noise {sd:g}", s,
-                  lambda a=a, sd=sd, s=s: ageing_run(bench, a, sd, s))
-                 for sd in AGEING["noise_sd"] for a in (True, False) for s in range(args.seeds)]
+        jobs += [("ageing", v, s) for v in ageing for s in range(args.seeds)]
     if "controller" in args.part:
-        jobs += [("controller", v, s, lambda v=v, s=s: controller_run(v, s))
+        jobs += [("controller", v, s)
                  for v in CONTROLLER["variants"] for s in range(min(args.seeds, 10))]
-    todo = [j for j in jobs if j[:3] not in have]
-    print(f"{len(jobs) - len(todo)} of {len(jobs)} runs already in {out}; "
-          f"equal-time budget {seconds:.0f} simulated s")
-    with open(out, "a") as fh:
-        for k, (part, variant, seed, job) in enumerate(todo):
-            seed_everything(0, threads=1)
-            t = time.perf_counter()
-            rec = job()
-            rec["wall_seconds"] = round(time.perf_counter() - t, 3)
-            fh.write(json.dumps(rec) + "\n")
-            fh.flush()
-            if k % 20 == 0:
-                print(f"[{k + 1}/{len(todo)}] {part} {variant} seed {seed}: "
-                      f"{rec['wall_seconds']:.1f} s", flush=True)
+
+    def run(part: str, variant: str, seed: int) -> dict:
+        seed_everything(0, threads=1)
+        t = time.perf_counter()
+        if part == "strategies":
+            rec = strategy_run(bench, variant, seed, seconds)
+        elif part == "ageing":
+            rec = ageing_run(bench, *ageing[variant], seed)
+        else:
+            rec = controller_run(variant, seed)
+        return {**rec, "wall_seconds": round(time.perf_counter() - t, 3)}
+
+    def key(r: dict) -> tuple | None:  # controller runs carry no stamp: they always count
+        current = r.get("benchmark", bench.tag) == bench.tag
+        return (r["part"], r["variant"], r["seed"]) if current else None
+
+    print(f"{len(jobs)} runs; equal-time budget {seconds:.0f} simulated s", flush=True)
+    for k, ((part, variant, seed), rec) in enumerate(
+            run_resumable(out, jobs, run, key=key, replace_stale=True)):
+        if k % 20 == 0:
+            print(f"[{k + 1}] {part} {variant} seed {seed}: {rec['wall_seconds']:.1f} s",
+                  flush=True)
 
 
 if __name__ == "__main__":

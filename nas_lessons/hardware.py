@@ -415,9 +415,12 @@ class CPUContention:
         with CPUContention() as c:
             measured = table.measure(archs)
         c.others   # e.g. 0.03 on an idle machine, 2.1 when two other jobs ran
+        c.idle     # others < 0.5: judge a timing claim only then
     """
 
     others: float = float("nan")
+    #: other programs' load (cores) below which a timing counts as made on an idle machine
+    IDLE_BELOW = 0.5
 
     @staticmethod
     def _busy_seconds() -> float | None:
@@ -446,6 +449,12 @@ class CPUContention:
         if busy is not None and self._busy is not None and wall > 0:
             own = time.process_time() - self._own
             self.others = max(0.0, (busy - self._busy) - own) / wall
+
+    @property
+    def idle(self) -> bool:
+        """Whether other programs left the CPU alone (`others` below `IDLE_BELOW`); False
+        where the load cannot be read, so a timing claim is then reported, not judged."""
+        return self.others < self.IDLE_BELOW
 
 
 def prediction_report(predicted, measured) -> dict:

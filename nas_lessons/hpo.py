@@ -25,7 +25,7 @@ __all__ = ["cv_accuracy", "svm_fold_objective", "SVM_SPACE", "svm_objective", "S
            "run_study", "best_so_far", "suggest_cnn", "cnn_objective", "cnn_size_objective",
            "matched_channels", "search_vs_manual", "digits_svm_worker", "benchmark_objective",
            "run_with_epoch_budget", "BENCHMARK_PRUNERS", "make_pruner", "benchmark_run",
-           "benchmark_tag", "stored_runs", "incumbent", "variance_share"]
+           "stored_runs", "incumbent", "variance_share"]
 
 
 def cv_accuracy(model, X, y, *, folds: int = 3, seed: int = 0) -> float:
@@ -425,7 +425,7 @@ def benchmark_run(bench, *, kind: str, name: str, seed: int, trials: int = 100,
                                       pruner=make_pruner(name, max_resource=bench.epochs),
                                       study_name=f"{name} seed {seed}")
     done = [t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]
-    return {"benchmark": benchmark_tag(bench), "kind": kind, "name": name, "seed": seed,
+    return {"benchmark": bench.tag, "kind": kind, "name": name, "seed": seed,
             "trials": trials if kind == "sampler" else None,
             "epoch_budget": cells * bench.epochs if kind == "pruner" else None,
             "seconds": time.perf_counter() - t0,
@@ -434,25 +434,12 @@ def benchmark_run(bench, *, kind: str, name: str, seed: int, trials: int = 100,
             "epochs": [t.user_attrs["epochs_run"] for t in done]}
 
 
-def benchmark_tag(bench) -> str:
-    """Which benchmark a stored result was computed on: version and hash prefix."""
-    return f"v{bench.version} {bench.meta['sha256'][:12]}"
-
-
 def stored_runs(bench) -> list[dict]:
-    """The records of `benchmarks/optuna_samplers.py` (`nas_lessons/assets/`) made on
-    `bench`; raises if the asset was made on another benchmark (rerun the script)."""
-    import json
-    from importlib.resources import files
+    """The records of `benchmarks/optuna_samplers.py` (`nas_lessons/assets/`), checked to be
+    made on `bench` (`benchmark.stored_results`; raises if not: rerun the script)."""
+    from .benchmark import stored_results
 
-    with files("nas_lessons.assets").joinpath(OPTUNA_RUNS_ASSET).open() as f:
-        rows = [json.loads(line) for line in f]
-    mine = [r for r in rows if r["benchmark"] == benchmark_tag(bench)]
-    if not mine:
-        raise ValueError(f"{OPTUNA_RUNS_ASSET} was made on "
-                         f"{sorted({r['benchmark'] for r in rows})}, not on "
-                         f"{benchmark_tag(bench)}: rerun benchmarks/optuna_samplers.py")
-    return mine
+    return stored_results(OPTUNA_RUNS_ASSET, bench=bench, script="benchmarks/optuna_samplers.py")
 
 
 def incumbent(bench, record: dict) -> dict[str, np.ndarray]:

@@ -12,6 +12,7 @@ import inspect
 import json
 import os
 import random
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -110,15 +111,27 @@ def get_device(name: str = "cpu") -> torch.device:
 
 
 def run_resumable(path: Path, jobs: Iterable[tuple], run: Callable[..., dict], *,
-                  key: Callable[[dict], tuple | None]) -> Iterator[tuple[tuple, dict]]:
+                  key: Callable[[dict], tuple | None],
+                  replace_stale: bool = False) -> Iterator[tuple[tuple, dict]]:
     """Run each job (a tuple of `run`'s arguments) that has no record yet in the JSON-lines
     file `path`, appending each record the moment it finishes, and yield (job, record): a
     killed script, started again, skips what is done and loses at most the job it was in.
     `key(record)` names the job a stored record belongs to (None for a record that does not
-    count, e.g. one made on another benchmark version)."""
+    count, e.g. one made on another benchmark version). With `replace_stale=True` such records
+    are removed from the file first (the file is rewritten in one step, and the removal is
+    reported on stderr), so a result file never mixes two benchmarks; keep it False where a
+    record that does not count may still be wanted (e.g. runs of another length)."""
     path = Path(path)
-    done = ({key(r) for r in map(json.loads, path.read_text().splitlines())}
-            if path.exists() else set())
+    records = ([json.loads(line) for line in path.read_text().splitlines()]
+               if path.exists() else [])
+    done = {key(r) for r in records}
+    if replace_stale and None in done:
+        keep = [r for r in records if key(r) is not None]
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in keep))
+        os.replace(tmp, path)
+        print(f"{path.name}: removed {len(records) - len(keep)} records that no longer count "
+              f"(kept {len(keep)})", file=sys.stderr, flush=True)
     for job in jobs:
         if tuple(job) in done:
             continue

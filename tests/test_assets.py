@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nas_lessons.benchmark import Benchmark
+from nas_lessons.benchmark import Benchmark, stored_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,8 +26,12 @@ def _records(name: str) -> list[dict]:
     return [json.loads(line) for line in files("nas_lessons.assets").joinpath(name).open()]
 
 
-def test_search_comparison_is_complete():
-    counts = Counter((r["part"], r["variant"]) for r in _records("search_comparison.jsonl"))
+def test_search_comparison_is_complete_and_made_on_the_bundled_benchmark():
+    recs = stored_results("search_comparison.jsonl", bench=Benchmark.load(),
+                          script="benchmarks/search_comparison.py")
+    # every run that used the table carries its stamp (the controller runs do not use it)
+    assert all(("benchmark" in r) == (r["part"] != "controller") for r in recs)
+    counts = Counter((r["part"], r["variant"]) for r in recs)
     script = _script("search_comparison")
     for name in script.STRATEGIES:
         assert counts["strategies", name] >= 30, name
@@ -103,12 +107,25 @@ def test_automl_levels_manual_training_reproduces():
 def test_hw_search_is_complete_and_made_on_the_bundled_benchmark():
     script = _script("hw_search")
     bench = Benchmark.load()
-    recs = _records("hw_search.jsonl")
+    recs = stored_results("hw_search.jsonl", bench=bench, script="benchmarks/hw_search.py")
     counts = Counter((r["sampler"], r["dedup"]) for r in recs)
     for key in script.RUNS:
         assert counts[key] >= 10, key
-    assert {r["benchmark"] for r in recs} == {f"v{bench.version} {bench.meta['sha256'][:12]}"}
+    assert {r["benchmark"] for r in recs} == {bench.tag}
     assert all(len(r["index"]) == r["budget"] == script.BUDGET for r in recs)
+
+
+def test_stored_results_refuse_records_of_another_benchmark():
+    bench = Benchmark.load()
+    other = Benchmark(dict(bench._arrays), {**bench.meta, "sha256": "0" * 64})
+    assert other.tag == f"v{bench.version} 000000000000" != bench.tag
+    with pytest.raises(ValueError, match=r"made on \['v\d+ [0-9a-f]{12}'\].*"
+                                         r"rerun benchmarks/hw_search.py"):
+        stored_results("hw_search.jsonl", bench=other, script="benchmarks/hw_search.py")
+    # records without a stamp (the controller runs) count on any benchmark
+    with pytest.raises(ValueError, match="search_comparison.py"):
+        stored_results("search_comparison.jsonl", bench=other,
+                       script="benchmarks/search_comparison.py")
 
 
 @pytest.mark.parametrize("sampler, dedup", [("random", False), ("nsga2", False)])

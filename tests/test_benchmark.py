@@ -470,3 +470,17 @@ def test_verify_on_another_thread_count_reports_agreement(tiny):
     assert rep["threads"] == 2 and rep["within"] == 1 and len(rep["cells"]) == 1
     with pytest.raises(ValueError, match="sample"):
         verify(0, bench=tiny)
+
+
+def test_each_recipe_is_packed_with_the_pilot_that_chose_it():
+    from nas_lessons.benchmark import PILOT_RECIPES, V2_SETTINGS, V3_SETTINGS
+    from nas_lessons.benchmark.analysis import pilot_ratio
+    from nas_lessons.benchmark.pack import bundled_pilot
+
+    v2, v3 = bundled_pilot(V2_SETTINGS), bundled_pilot(V3_SETTINGS)
+    assert v2["n_cells"] == 50 and v3["chosen"] == "e20_b128_warm_clip"
+    assert PILOT_RECIPES[v3["chosen"]] == V3_SETTINGS
+    assert bundled_pilot(PILOT_RECIPES["e20_b256"]) == {}   # no pilot chose it
+    assert pilot_ratio(v2) == v2["spread"] / v2["noise"]
+    assert pilot_ratio(v3) == v3["recipes"]["e20_b128_warm_clip"]["ratio"]
+    assert pilot_ratio({}) is None

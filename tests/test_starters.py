@@ -31,6 +31,26 @@ def test_values_outside_their_range_are_reported_and_flagged():
     assert "outside" not in _fake(0.5).card(inside)
 
 
+def test_a_run_that_cannot_be_judged_says_why_and_flags_nothing():
+    busy = Starter("fake", "bachelor", "q?", "m", "t", ("r",),
+                   lambda *, scale, seed: StarterResult({"x": 9.0}, ["line"],
+                                                        not_judged="the CPU was busy"),
+                   {"x": (0.0, 1.0)})
+    r = busy.run()
+    assert r.outside == {}
+    card = busy.card(r)
+    assert "not judged against the expected ranges: the CPU was busy" in card
+    assert "outside the expected range" not in card
+
+
+def test_device_latency_is_judged_only_when_the_cpu_was_idle(monkeypatch):
+    from nas_lessons import hardware
+
+    monkeypatch.setattr(hardware.CPUContention, "IDLE_BELOW", -1.0)  # every load counts as busy
+    r = STARTERS["device-latency"].run(scale="lesson")
+    assert r.outside == {} and "other programs used" in r.not_judged
+
+
 def test_bad_scale_and_key_say_what_is_allowed():
     with pytest.raises(ValueError, match="allowed: lesson, minimal"):
         _fake(0.5).run(scale="huge")

@@ -58,6 +58,23 @@ def test_run_resumable_skips_finished_jobs_and_records_of_other_versions(tmp_pat
     assert len(path.read_text().splitlines()) == 4
 
 
+def test_run_resumable_can_replace_stale_records(tmp_path, capsys):
+    path = tmp_path / "runs.jsonl"
+    old = [{"name": "a", "seed": s, "version": 1} for s in (0, 1)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in old))
+    key = lambda r: (r["name"], r["seed"]) if r["version"] == 2 else None  # noqa: E731
+    run = lambda name, seed: {"name": name, "seed": seed, "version": 2}  # noqa: E731
+    gen = run_resumable(path, [("a", 0), ("a", 1)], run, key=key, replace_stale=True)
+    assert next(gen) == (("a", 0), {"name": "a", "seed": 0, "version": 2})
+    # the stale records went before the first new one was written: killed now, nothing mixes
+    assert [json.loads(x)["version"] for x in path.read_text().splitlines()] == [2]
+    assert "removed 2 records" in capsys.readouterr().err
+    assert [j for j, _ in gen] == [("a", 1)]
+    assert list(run_resumable(path, [("a", 0), ("a", 1)], run, key=key,
+                              replace_stale=True)) == []
+    assert len(path.read_text().splitlines()) == 2
+
+
 def test_progress_bars_follow_the_argument_and_stay_quiet_under_tests(monkeypatch):
     from nas_lessons import utils
 

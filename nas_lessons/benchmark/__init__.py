@@ -16,7 +16,8 @@ The package reads top to bottom:
 * `recipe`   the training recipe (`BenchSettings`), training one cell, the pilot that chose it
 * `build`    the resumable build: jobs, worker processes, results files, latency re-measurement
 * `pack`     the shipped file: packing, format version, checksum
-* `query`    `Benchmark` (load and query), `verify` (retrain cells and compare)
+* `query`    `Benchmark` (load and query), `verify` (retrain cells and compare),
+             `stored_results` (a shipped result file made on this benchmark)
 * `analysis` what the table says: op frequencies, seed noise, selection bias
 """
 
@@ -39,11 +40,12 @@ from .build import (
     snapshot,
 )
 from .pack import BUNDLED, FORMAT_VERSION, pack
-from .query import Benchmark, NotInBenchmark, verify
+from .query import Benchmark, NotInBenchmark, stored_results, verify
 from .recipe import (
     PILOT_RECIPES,
     SETTINGS,
     V2_SETTINGS,
+    V3_SETTINGS,
     BenchSettings,
     pilot_cells,
     pilot_jobs,
@@ -51,8 +53,9 @@ from .recipe import (
     train_cell,
 )
 
-__all__ = ["BenchSettings", "V2_SETTINGS", "SETTINGS", "train_cell", "PILOT_RECIPES",
+__all__ = ["BenchSettings", "V2_SETTINGS", "V3_SETTINGS", "SETTINGS", "train_cell", "PILOT_RECIPES",
            "pilot_cells", "pilot_jobs", "run_pilot", "read_pilot", "pilot_report", "build",
            "build_jobs", "read_results", "snapshot", "remeasure_latency", "pack", "FORMAT_VERSION",
-           "BUNDLED", "Benchmark", "NotInBenchmark", "verify", "op_frequencies", "seed_table",
-           "seed_noise", "seed_rank_correlation", "selection_bias", "noise_report", "describe"]
+           "BUNDLED", "Benchmark", "NotInBenchmark", "verify", "stored_results", "op_frequencies",
+           "seed_table", "seed_noise", "seed_rank_correlation", "selection_bias", "noise_report",
+           "describe"]

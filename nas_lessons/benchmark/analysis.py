@@ -143,6 +143,16 @@ def selection_bias(bench: Benchmark, *, ks: tuple[int, ...] = (1, 5, 10, 50),
             "held_out_seeds": [bench.seeds[i] for i in others], "by_k": out}
 
 
+def pilot_ratio(pilot: dict) -> float | None:
+    """The spread/noise ratio the pilot of the benchmark's recipe measured (None without a
+    pilot): v2's pilot stores spread and noise; v3's the ratio of each candidate recipe."""
+    if "noise" in pilot:
+        return pilot["spread"] / pilot["noise"]
+    if "chosen" in pilot:
+        return pilot["recipes"][pilot["chosen"]]["ratio"]
+    return None
+
+
 def noise_report(bench: Benchmark, metric: str = "val_acc", *, top: float = 0.1) -> dict:
     """Everything lesson 03 says about seed noise, on the cells trained with every seed:
     `seed_noise` and `seed_rank_correlation` over the subset and over its best `top` share;
@@ -157,12 +167,11 @@ def noise_report(bench: Benchmark, metric: str = "val_acc", *, top: float = 0.1)
     noisy, rows = sd > 3, np.arange(len(sd))
     low, high = per_seed.argmin(axis=1), per_seed.argmax(axis=1)
     med = lambda x: float(np.median(x[noisy])) if noisy.any() else float("nan")  # noqa: E731
-    pilot = bench.meta.get("pilot", {})
     return {
         "subset": seed_noise(bench, metric), "top": seed_noise(bench, metric, top=top),
         "agree": seed_rank_correlation(bench, metric),
         "agree_top": seed_rank_correlation(bench, metric, top=top),
-        "pilot_ratio": (pilot["spread"] / pilot["noise"]) if "noise" in pilot else None,
+        "pilot_ratio": pilot_ratio(bench.meta.get("pilot", {})),
         "sd_middling": float(np.median(sd[(mean >= 80) & (mean < 95)])),
         "sd_good": float(np.median(sd[mean >= 95])),
         "n_noisy": int(noisy.sum()),

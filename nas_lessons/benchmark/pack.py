@@ -96,7 +96,7 @@ def pack(out: str | Path, dest: str | Path = BUNDLED, *, allow_partial: bool = F
             "records_not_representative": len(every) - len(recs),
             "latency_source": ("remeasured after the build (latency.json)" if remeasured
                                else "measured during the build"),
-            "pilot": pilot_summary if pilot_summary is not None else bundled_pilot()}
+            "pilot": pilot_summary if pilot_summary is not None else bundled_pilot(settings)}
     meta["sha256"] = checksum(arrays, meta)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +106,17 @@ def pack(out: str | Path, dest: str | Path = BUNDLED, *, allow_partial: bool = F
     return dest
 
 
-def bundled_pilot() -> dict:
-    """The pilot summary shipped beside the bundled benchmark (empty if absent)."""
-    path = BUNDLED.parent / "mnist1d201_pilot.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+def bundled_pilot(settings: BenchSettings) -> dict:
+    """The shipped pilot summary that chose `settings` (empty if none did): v2's pilot
+    (`mnist1d201_pilot.json`, one recipe) or the v3 pilot (`mnist1d201_pilot_v3.json`, the
+    candidate recipes and the chosen one)."""
+    for name in ("mnist1d201_pilot.json", "mnist1d201_pilot_v3.json"):
+        path = BUNDLED.parent / name
+        if not path.exists():
+            continue
+        pilot = json.loads(path.read_text())
+        chose = (pilot["recipes"][pilot["chosen"]]["settings"] if "chosen" in pilot
+                 else pilot.get("settings"))
+        if chose is not None and BenchSettings(**chose) == settings:  # older files: defaults
+            return pilot
+    return {}

@@ -1,5 +1,6 @@
 """Querying the benchmark: `Benchmark` loads the shipped file and answers by arch, and
-`verify` retrains cells with the recorded recipe to check that the table is reproducible.
+`verify` retrains cells with the recorded recipe to check that the table is reproducible,
+and `stored_results` reads a shipped result file made on it.
 
 Every arch of the 15,625 resolves to the record of its class's representative (the 7,005
 `unique_key` classes); `seed=0` is the seed every cell has, a random subset has more, and
@@ -19,7 +20,7 @@ from ..spaces import ArchLike, NB201Space
 from .pack import BUNDLED, CURVES, READABLE_VERSIONS, checksum
 from .recipe import BenchSettings, train_cell
 
-__all__ = ["Benchmark", "NotInBenchmark", "verify"]
+__all__ = ["Benchmark", "NotInBenchmark", "verify", "stored_results"]
 
 Seed = int | str  # a seed of the benchmark, or "mean"
 
@@ -79,6 +80,12 @@ class Benchmark:
     @property
     def epochs(self) -> int:
         return self.settings.epochs
+
+    @property
+    def tag(self) -> str:
+        """Which benchmark a stored result was computed on: version and hash prefix, e.g.
+        "v3 1a2b3c4d5e6f"; result files stamp their records with it."""
+        return f"v{self.version} {self.meta['sha256'][:12]}"
 
     def __repr__(self) -> str:
         return (f"Benchmark(mnist1d-201 v{self.version}, {int(self.trained.sum())}/"
@@ -235,3 +242,20 @@ def verify(sample: int = 2, *, seed: int = 0, threads: int | None = None,
             "resolvable": resolvable,
             "within_noise": None if resolvable is None else int((diffs <= resolvable).sum()),
             "max_abs_diff": float(diffs.max())}
+
+
+def stored_results(name: str, *, bench: Benchmark, script: str) -> list[dict]:
+    """The records of the shipped result file `nas_lessons/assets/NAME` (JSON lines), after
+    checking that every record stamped with a benchmark (`"benchmark": bench.tag`) was made on
+    `bench`; records without a stamp do not depend on the benchmark. Raises `ValueError`,
+    naming `script` to rerun, when any was made on another benchmark — a lesson must not show
+    numbers from a table it does not use."""
+    from importlib.resources import files
+
+    with files("nas_lessons.assets").joinpath(name).open() as f:
+        rows = [json.loads(line) for line in f]
+    stale = sorted({r["benchmark"] for r in rows if r.get("benchmark", bench.tag) != bench.tag})
+    if stale:
+        raise ValueError(f"{name} holds records made on {stale}, not on the bundled "
+                         f"{bench.tag}: rerun {script}")
+    return rows

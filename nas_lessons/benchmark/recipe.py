@@ -26,7 +26,7 @@ from ..spaces import ArchLike, NB201Space
 from ..training import train
 from ..utils import seed_everything
 
-__all__ = ["BenchSettings", "V2_SETTINGS", "SETTINGS", "train_cell", "PILOT_RECIPES",
+__all__ = ["BenchSettings", "V2_SETTINGS", "V3_SETTINGS", "SETTINGS", "train_cell", "PILOT_RECIPES",
            "PILOT_TARGETS", "pilot_cells", "pilot_jobs", "pilot_report"]
 
 
@@ -69,6 +69,10 @@ class BenchSettings:
 
 #: The recipe of format 2 (the dataclass defaults): 10 epochs of batch 256, 130 SGD steps.
 V2_SETTINGS = BenchSettings()
+#: The recipe the v3 pilot chose ("e20_b128_warm_clip"): 20 epochs of batch 128 (500 SGD
+#: steps), peak lr 0.05 after a 1-epoch linear warm-up, gradients clipped at norm 5.
+V3_SETTINGS = replace(V2_SETTINGS, epochs=20, batch_size=128, lr=0.05, warmup_epochs=1,
+                      grad_clip=5.0)
 #: The recipe of the bundled benchmark.
 SETTINGS = V2_SETTINGS
 
@@ -119,8 +123,7 @@ PILOT_RECIPES: dict[str, BenchSettings] = {
     "e10_b64": replace(V2_SETTINGS, batch_size=64, lr=0.05),
     "e15_b128": replace(V2_SETTINGS, epochs=15, batch_size=128, lr=0.05),
     "e20_b128": replace(V2_SETTINGS, epochs=20, batch_size=128, lr=0.05),
-    "e20_b128_warm_clip": replace(V2_SETTINGS, epochs=20, batch_size=128, lr=0.05,
-                                  warmup_epochs=1, grad_clip=5.0),
+    "e20_b128_warm_clip": V3_SETTINGS,
     "e20_b128_ls": replace(V2_SETTINGS, epochs=20, batch_size=128, lr=0.05,
                            label_smoothing=0.1),
     "e20_b128_adamw": replace(V2_SETTINGS, epochs=20, batch_size=128, lr=2e-3,
