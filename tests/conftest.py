@@ -14,6 +14,15 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Every test starts on one PyTorch thread (the course's setting), whatever an earlier
+    test in the same worker process set: results then do not depend on the test order."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

@@ -117,13 +117,14 @@ def test_a_killed_workers_trial_is_failed_and_retried(postgres_url, tmp_path):
 
 
 def test_a_worker_survives_a_database_restart(postgres, tmp_path):
-    """The server goes away for two seconds while a worker is inside a trial; the worker
+    """The server goes away for two seconds while a worker is inside a trial (6 s long, so
+    that stopping and starting the server may take seconds on a busy machine); the worker
     reconnects when it reports and finishes the study."""
     import time
 
     script = tmp_path / "slow_worker.py"
     script.write_text(SLOW_WORKER)
-    worker = subprocess.Popen([sys.executable, str(script), postgres.url, "restart", "3", "4",
+    worker = subprocess.Popen([sys.executable, str(script), postgres.url, "restart", "6", "4",
                                "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert worker.stdout.readline().strip() == "started"
     time.sleep(0.3)

@@ -158,6 +158,7 @@ def test_measure_deployments_interleaves_variants_of_each_network(monkeypatch):
 
 def test_cpu_contention_sees_another_busy_program():
     import math
+    import os
     import subprocess
     import sys
     import time
@@ -173,7 +174,7 @@ def test_cpu_contention_sees_another_busy_program():
         busy.kill()
     if math.isnan(c.others):
         pytest.skip("no /proc/stat on this system")
-    assert 0.7 < c.others < 4.0 and not c.idle
+    assert 0.7 < c.others < (os.cpu_count() or 1) + 1 and not c.idle
     assert not CPUContention().idle  # never measured: not known to be idle, so not judged
 
 

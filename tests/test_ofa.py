@@ -26,6 +26,7 @@ from nas_lessons.ofa import (
     random_search_under,
     shrinking_phases,
 )
+from nas_lessons.utils import seed_everything
 
 
 def _perturbed(shape, seed=0, **kw) -> OFANetwork:
@@ -172,7 +173,7 @@ def test_shrinking_phases_follow_the_paper():
 def test_progressive_shrinking_runs_every_phase_and_learns():
     full = load_dataset("mnist1d", seed=0)
     data = replace(full, x_train=full.x_train[:1024], y_train=full.y_train[:1024])
-    torch.set_num_threads(1)
+    seed_everything(0, threads=1)   # the initial weights too, whatever ran before
     net = OFANetwork(data.input_shape, 10, widths=(8, 8, 8), stem=8)
     phases = shrinking_phases(net.space)
     h = progressive_shrinking(net, data, epochs=[2, 1, 0, 1, 0, 1], phases=phases, seed=0)
@@ -239,7 +240,7 @@ def test_recalibration_restores_a_subnets_accuracy():
     evaluated with them is worse than after recalibration on its own batches."""
     full = load_dataset("mnist1d", seed=0)
     data = replace(full, x_train=full.x_train[:1024], y_train=full.y_train[:1024])
-    torch.set_num_threads(1)
+    seed_everything(0, threads=1)   # the initial weights too, whatever ran before
     net = OFANetwork(data.input_shape, 10, widths=(8, 8, 8), stem=8)
     progressive_shrinking(net, data, epochs=[3, 0, 0, 0, 0, 2], seed=0)
     small = net.space.min_config()
@@ -255,7 +256,8 @@ def test_block_latency_table_adds_up_and_tracks_measurements():
     assert len(table.table) == 2 + 3 * 2 * 9
     small, big = net.space.min_config(), net.space.max_config()
     assert 0 < table.predict(small) < table.predict(big)
-    assert table.measure(small) < table.measure(big)
+    # best of three, so one slow moment of a busy machine cannot flip a 2x difference
+    assert min(table.measure(small) for _ in range(3)) < min(table.measure(big) for _ in range(3))
     rng = random.Random(0)
     configs = [net.space.sample(rng) for _ in range(4)]
     fake = [0.5 + 2.0 * table.block_sum(c) for c in configs]  # a known overhead and scale
