@@ -196,6 +196,10 @@ def test_build_jobs_cover_all_unique_cells():
     seed0 = [a for a, s in jobs if s == 0]
     assert len(seed0) == len(set(seed0)) == 7_005
     assert sum(s == 1 for _, s in jobs) == sum(s == 2 for _, s in jobs) == 500
+    assert len(set(jobs)) == len(jobs) == 7_005 + 2 * 500
+    # the noise subset (all its seeds) comes first, so a partial build already measures noise
+    assert {s for _, s in jobs[:1_500]} == {0, 1, 2}
+    assert {a for a, _ in jobs[:1_500]} == {a for a, s in jobs if s == 1}
 
 
 # ---- the bundled benchmark -------------------------------------------------------------------

@@ -36,15 +36,19 @@ __all__ = ["build_jobs", "read_jsonl", "read_results", "build", "run_pilot", "re
 
 def build_jobs(*, extra_seeds: tuple[int, ...] = (1, 2), extra_cells: int = 500,
                order_seed: int = 0) -> list[tuple[str, int]]:
-    """The (arch string, seed) jobs of a full build: seed 0 for every unique cell, in a fixed
-    shuffled order (so a partial build is a uniform sample), then `extra_seeds` for a fixed
-    random subset of `extra_cells` cells (the seed-noise estimate)."""
+    """The (arch string, seed) jobs of a full build: seed 0 for every unique cell and
+    `extra_seeds` for a fixed random subset of `extra_cells` cells (the seed-noise estimate).
+
+    The subset comes first, each cell with all its seeds, so a partial build already holds
+    the noise estimate; then the other cells. Both parts follow one fixed shuffled order, so
+    the seed-0 records of a partial build are a uniform sample of the space."""
     space = NB201Space()
     cells = [space.format(a) for a in space.unique_archs()]
     rng = random.Random(order_seed)
     rng.shuffle(cells)
-    subset = sorted(rng.sample(cells, min(extra_cells, len(cells))))
-    return [(a, 0) for a in cells] + [(a, s) for s in extra_seeds for a in subset]
+    subset = set(rng.sample(cells, min(extra_cells, len(cells))))
+    first = [(a, s) for a in cells if a in subset for s in (0, *extra_seeds)]
+    return first + [(a, 0) for a in cells if a not in subset]
 
 
 def read_jsonl(out: str | Path, stem: str, key: Callable[[dict], tuple]) -> list[dict]:
