@@ -416,6 +416,8 @@ class CPUContention:
             measured = table.measure(archs)
         c.others   # e.g. 0.03 on an idle machine, 2.1 when two other jobs ran
         c.idle     # others < 0.5: judge a timing claim only then
+        if c.judge("the predictor"):   # False, with the reason printed, on a busy CPU
+            assert ...
     """
 
     others: float = float("nan")
@@ -455,6 +457,23 @@ class CPUContention:
         """Whether other programs left the CPU alone (`others` below `IDLE_BELOW`); False
         where the load cannot be read, so a timing claim is then reported, not judged."""
         return self.others < self.IDLE_BELOW
+
+    @property
+    def busy(self) -> str:
+        """Why a timing made in this block should not be judged ("" when `idle`)."""
+        if self.idle:
+            return ""
+        if self.others != self.others:   # NaN: never measured, or no /proc/stat
+            return "the load of other programs could not be read"
+        return (f"other programs used {self.others:.2f} cores meanwhile (rerun on an idle "
+                "machine)")
+
+    def judge(self, what: str) -> bool:
+        """True when a timing claim about `what` can be judged (`idle`); otherwise prints
+        why `what` is not judged and returns False, so a lesson asserts only on an idle CPU."""
+        if not self.idle:
+            print(f"Not judging {what}: {self.busy}.")
+        return self.idle
 
 
 def prediction_report(predicted, measured) -> dict:

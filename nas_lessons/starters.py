@@ -246,9 +246,7 @@ def device_latency(*, scale: str, seed: int = 0) -> StarterResult:
     lines = [f"{n} random cells, table fitted on {half}: Kendall tau table-vs-measured "
              f"{rep['kendall_tau']:.2f}, re-measured-vs-measured {retest:.2f}, "
              f"MAPE {100 * rep['mape']:.1f}%"]
-    busy = ("" if load.idle else f"other programs used {load.others:.2f} cores while it measured"
-            " (rerun on an idle machine)")
-    return StarterResult(metrics, lines, not_judged=busy)
+    return StarterResult(metrics, lines, not_judged=load.busy)
 
 
 @functools.lru_cache(maxsize=8)

@@ -175,7 +175,21 @@ def test_cpu_contention_sees_another_busy_program():
     if math.isnan(c.others):
         pytest.skip("no /proc/stat on this system")
     assert 0.7 < c.others < (os.cpu_count() or 1) + 1 and not c.idle
+    assert "cores meanwhile" in c.busy
     assert not CPUContention().idle  # never measured: not known to be idle, so not judged
+    assert "could not be read" in CPUContention().busy
+
+
+def test_judge_prints_why_a_timing_is_not_judged(capsys):
+    from nas_lessons.hardware import CPUContention
+
+    busy, idle = CPUContention(), CPUContention()
+    busy.others, idle.others = 1.5, 0.1
+    assert not busy.judge("the ratios")
+    assert capsys.readouterr().out == ("Not judging the ratios: other programs used 1.50 cores "
+                                       "meanwhile (rerun on an idle machine).\n")
+    assert idle.judge("the ratios") and idle.busy == ""
+    assert capsys.readouterr().out == ""
 
 
 def test_measure_latency_times_calls_without_autograd():
