@@ -224,6 +224,16 @@ def test_multi_fidelity_searches_respect_the_budget(bench):
         assert run.seconds == sorted(run.seconds)
 
 
+@pytest.mark.parametrize("budget", [float("nan"), float("inf"), 0, -5.0, "300"])
+def test_a_search_until_the_time_is_spent_refuses_a_budget_it_cannot_reach(bench, budget):
+    # NaN (the mean of a column with untrained cells) used to make these loop forever
+    for search in (lambda: hyperband(bench, budget_seconds=budget),
+                   lambda: random_search_seconds(bench, budget_seconds=budget),
+                   lambda: early_stopping_search(bench, budget_seconds=budget, k=3)):
+        with pytest.raises(ValueError, match="budget_seconds must be a positive, finite"):
+            search()
+
+
 def test_extrapolation_recovers_a_pow3_curve():
     t = np.arange(1, 21)
     curve = 100 * (0.95 - 0.6 * t ** -1.2)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.stats import kendalltau, spearmanr
 
-from .fidelity import Run, _cost, _sample, _score, _Table
+from .fidelity import Run, _check_budget, _cost, _sample, _score, _Table
 
 __all__ = ["FAMILIES", "fit_curve", "extrapolate", "extrapolation_error",
            "early_stopping_search"]
@@ -127,6 +127,7 @@ def early_stopping_search(bench, *, budget_seconds: float, k: int, family: str =
     (Domhan et al.'s rule with a point prediction), else it trains to the end (resuming)."""
     if not 2 <= k < bench.epochs:
         raise ValueError(f"k must be in 2..{bench.epochs - 1}, got {k!r}")
+    _check_budget(budget_seconds)
     rng = random.Random(seed)
     run, best = Run(), -np.inf
     while True:

@@ -97,6 +97,16 @@ def _sample(bench, rng: random.Random) -> NB201Arch:
             return a
 
 
+def _check_budget(budget_seconds: float) -> None:
+    """A search that runs "until the time is spent" needs a finite, positive time (a NaN,
+    e.g. the mean of a column with missing cells, would never be reached)."""
+    if not (isinstance(budget_seconds, (int, float)) and math.isfinite(budget_seconds)
+            and budget_seconds > 0):
+        raise ValueError(f"budget_seconds must be a positive, finite number of seconds, got "
+                         f"{budget_seconds!r} (on a partial benchmark, average only the "
+                         "trained cells: np.nanmean)")
+
+
 def _score(bench, arch: NB201Arch, epochs: int) -> float:
     return float(_Table.of(bench).val[bench.space.index(arch), epochs - 1])
 
@@ -172,6 +182,7 @@ def hyperband(bench, *, budget_seconds: float, eta: int = 3, seed: int = 0,
     R * eta^-s epochs, repeated until `budget_seconds` of simulated training are spent.
     `most_aggressive_only=True` repeats only the bracket s = s_max: plain successive halving
     from the smallest budget, restarted until the time is spent."""
+    _check_budget(budget_seconds)
     R = bench.epochs
     s_max = int(math.floor(math.log(R, eta) + 1e-9))
     rng = random.Random(seed)
@@ -190,6 +201,7 @@ def hyperband(bench, *, budget_seconds: float, eta: int = 3, seed: int = 0,
 
 def random_search_seconds(bench, *, budget_seconds: float, seed: int = 0) -> Run:
     """Random search with full training, until `budget_seconds` of simulated time are spent."""
+    _check_budget(budget_seconds)
     rng = random.Random(seed)
     run = Run()
     while True:
