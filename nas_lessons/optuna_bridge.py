@@ -41,10 +41,12 @@ class StrategySampler(optuna.samplers.BaseSampler):
 
     The sampler keeps no state between trials: for each new trial it builds a fresh strategy
     (`make_strategy(name, seed=seed, **kwargs)`), replays the study's finished trials in order
-    (ask, then tell the arch that was actually evaluated), and asks once more. Regularized
-    evolution thus rebuilds its population — the last `population_size` finished trials —
-    from the storage, and with a single worker the sequence of archs is exactly that of the
-    plain `run_search` loop with the same seed. (For TPE itself use Optuna's `TPESampler`.)
+    (ask, then tell the arch that was actually evaluated — or `discard` it, for a trial that
+    failed because a partial benchmark has no record of it, as `run_search` does), and asks
+    once more. Regularized evolution thus rebuilds its population — the last
+    `population_size` finished trials — from the storage, and with a single worker the
+    sequence of archs is exactly that of the plain `run_search` loop with the same seed.
+    (For TPE itself use Optuna's `TPESampler`.)
     """
 
     def __init__(self, name: str, *, seed: int = 0, **kwargs) -> None:
@@ -60,10 +62,16 @@ class StrategySampler(optuna.samplers.BaseSampler):
         if not search_space:
             return {}
         strategy = make_strategy(self.name, seed=self.seed, **self.kwargs)
-        done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-        for t in sorted(done, key=lambda t: t.number):
+        finished = [t for t in study.get_trials(deepcopy=False)
+                    if t.state == optuna.trial.TrialState.COMPLETE
+                    or t.user_attrs.get("not_in_benchmark")]
+        for t in sorted(finished, key=lambda t: t.number):
             strategy.ask()
-            strategy.tell(tuple(t.params[p] for p in edge_params()), t.value)
+            arch = tuple(t.params[p] for p in edge_params())
+            if t.state == optuna.trial.TrialState.COMPLETE:
+                strategy.tell(arch, t.value)
+            else:  # proposed, but not evaluated: without this the same arch comes back
+                strategy.discard(arch)
         return dict(zip(edge_params(), strategy.ask()))
 
     def sample_independent(self, study, trial, param_name, param_distribution):
@@ -126,7 +134,7 @@ class _OverBudget(Exception):
 def search_worker(strategy: str, objective: Callable[[ArchLike], dict], budget: int, *,
                   seed: int = 0, storage: str, study_name: str,
                   heartbeat: int | None = None, seconds: float | None = None,
-                  strategy_kwargs: dict | None = None) -> int:
+                  strategy_kwargs: dict | None = None, max_skips: int = 1000) -> int:
     """One worker of a shared architecture search (the CLI's `nas-lessons search`).
 
     Joins or creates `study_name` in `storage` and runs trials until the study holds
@@ -140,7 +148,10 @@ def search_worker(strategy: str, objective: Callable[[ArchLike], dict], budget: 
     study also ends once its completed trials have cost that much (simulated) training time,
     the objective's 'cost' — a budget in time, NAS-Bench-201's protocol; the trial that
     crosses it counts. `strategy_kwargs` go to the strategy's class (e.g. `feasible=` for
-    a hardware constraint). Returns the number of trials this worker evaluated.
+    a hardware constraint). On a partial benchmark, a proposal without a record fails its
+    trial (user attribute `not_in_benchmark`), is not counted, and the strategy moves on
+    (`StrategySampler`); more than `max_skips` of them in a row raise, as in `run_search`.
+    Returns the number of trials this worker evaluated.
     """
     if seconds is not None and not seconds > 0:
         raise ValueError(f"seconds must be > 0, got {seconds!r}")
@@ -163,7 +174,7 @@ def search_worker(strategy: str, objective: Callable[[ArchLike], dict], budget: 
     def exhausted(below: int | None = None) -> bool:
         return used(below) >= budget or (seconds is not None and spent(below) >= seconds)
 
-    done = [0]
+    done, in_a_row = [0], [0]
 
     def run(trial: optuna.Trial) -> float:
         if exhausted(below=trial.number):  # lost the race for the last slot
@@ -174,7 +185,12 @@ def search_worker(strategy: str, objective: Callable[[ArchLike], dict], budget: 
             r = objective(arch)
         except NotInBenchmark:  # a partial benchmark: not counted against the budget
             trial.set_user_attr("not_in_benchmark", True)
+            in_a_row[0] += 1
+            if in_a_row[0] > max_skips:
+                raise ValueError(f"{max_skips} proposals in a row had no benchmark record; "
+                                 "finish the benchmark build") from None
             raise
+        in_a_row[0] = 0
         trial.set_user_attr("test_acc", r["test_acc"])
         trial.set_user_attr("cost", r["cost"])
         done[0] += 1

@@ -12,7 +12,7 @@ from nas_lessons.multiobjective import (
     nsga2_search,
     pareto_front,
 )
-from nas_lessons.optuna_bridge import StrategySampler, suggest_arch
+from nas_lessons.optuna_bridge import StrategySampler, search_worker, suggest_arch
 from nas_lessons.search import at_seconds, compare_strategies, run_search
 from nas_lessons.spaces import NB201Space
 from nas_lessons.strategies import (
@@ -232,6 +232,32 @@ def test_only_untrained_proposals_raise():
 
     with pytest.raises(ValueError, match="in a row"):
         run_search(RandomSearch(seed=0), nothing, 5, max_skips=20)
+
+
+@pytest.mark.parametrize("name", ["rs", "re", "ls", "reinforce", "tpe"])
+def test_a_worker_moves_past_untrained_proposals(tmp_path, name):
+    # the sampler rebuilds the strategy from the storage: it must replay the skipped
+    # proposals too, or it proposes the same untrained cell forever
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    n = search_worker(name, _half_space, 25, storage=url, study_name="s", seed=0)
+    study = optuna.load_study(study_name="s", storage=url)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    skipped = [t for t in study.trials if t.user_attrs.get("not_in_benchmark")]
+    assert n == len(complete) == 25 and len(study.trials) == 25 + len(skipped)
+    assert skipped or name == "ls"  # local search may stay among trained neighbours
+    archs = [tuple(t.params[f"edge{j}{i}"] for j, i in SPACE.EDGES) for t in complete]
+    assert all(a[0] != "avg_pool_3x3" for a in archs)
+    if name != "tpe":  # one worker: the plain loop's archs, skips included
+        assert archs == run_search(make_strategy(name, seed=0), _half_space, 25).archs
+
+
+def test_a_worker_with_only_untrained_proposals_raises(tmp_path):
+    def nothing(arch):
+        raise NotInBenchmark("empty")
+
+    with pytest.raises(ValueError, match="5 proposals in a row"):
+        search_worker("re", nothing, 5, storage=f"sqlite:///{tmp_path / 's.db'}",
+                      study_name="s", max_skips=5)
 
 
 def test_compare_strategies_shapes_and_at_seconds():
