@@ -118,8 +118,8 @@ def run_search(strategy: Strategy, objective: Callable[[ArchLike], dict],
         raise ValueError("give exactly one of budget (evaluations) and seconds (cost)")
     if budget is not None and (not isinstance(budget, int) or budget < 1):
         raise ValueError(f"budget must be a positive int, got {budget!r}")
-    if seconds is not None and not seconds > 0:
-        raise ValueError(f"seconds must be > 0, got {seconds!r}")
+    if seconds is not None and not 0 < seconds < float("inf"):  # NaN fails both
+        raise ValueError(f"seconds must be a positive, finite number, got {seconds!r}")
     traj = Trajectory()
     best, best_test, best_true, spent = -float("inf"), float("nan"), float("nan"), 0.0
     opt = getattr(objective, "optimum", None)

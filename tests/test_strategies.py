@@ -226,6 +226,12 @@ def test_untrained_proposals_are_skipped_not_counted(name):
     assert all(a[0] != "avg_pool_3x3" for a in traj.archs)
 
 
+@pytest.mark.parametrize("seconds", [0, -1.0, float("nan"), float("inf")])
+def test_a_time_budget_must_be_reachable(seconds):
+    with pytest.raises(ValueError, match="seconds must be a positive, finite number"):
+        run_search(RandomSearch(seed=0), toy_objective, seconds=seconds)
+
+
 def test_only_untrained_proposals_raise():
     def nothing(arch):
         raise NotInBenchmark("empty")
