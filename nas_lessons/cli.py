@@ -2,7 +2,7 @@
 
     nas-lessons course run [--lesson N] [--threads N]  run lessons headless, print seconds
     nas-lessons exercises build [--check]      write exercises/ from solutions/
-    nas-lessons bench pilot|build|latency|pack|verify|info   the mnist1d-201 benchmark
+    nas-lessons bench pilot|build|latency|traintime|pack|verify|info   the benchmark
     nas-lessons proxies [--pack]               zero-cost proxies of every benchmark network
     nas-lessons search --strategy re ...       an architecture search, alone or as a worker
     nas-lessons experiment compare|challenge   many seeds, tables, figures, a report
@@ -123,7 +123,7 @@ def _bench(args) -> int:
     if args.bench_cmd == "pilot":
         return _bench_pilot(args)
     if args.bench_cmd == "snapshot":
-        for stem in ("results", "pilot"):
+        for stem in ("results", "pilot", "train_time"):
             if (Path(args.out) / f"{stem}.jsonl").exists():
                 path = B.snapshot(args.out, stem)
                 print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
@@ -144,6 +144,12 @@ def _bench(args) -> int:
     if args.bench_cmd == "latency":
         path = B.remeasure_latency(args.out, passes=args.passes, settings=settings)
         print(f"wrote {path}; run `nas-lessons bench pack` to use it")
+        return 0
+    if args.bench_cmd == "traintime":
+        n = B.remeasure_train_seconds(args.out, settings=settings, workers=args.workers,
+                                      epochs=args.epochs)
+        print(f"{n} cell(s) timed; {len(B.read_train_time(args.out))} in {args.out}; run "
+              "`nas-lessons bench pack` to use them")
         return 0
     if args.bench_cmd == "verify":
         rep = B.verify(args.sample, seed=args.seed, threads=args.threads,
@@ -395,9 +401,15 @@ def build_parser() -> argparse.ArgumentParser:
     bl = bsub.add_parser("latency", help="re-measure every cell's latency, alone")
     bl.add_argument("--out", default="bench_build", help="results folder")
     bl.add_argument("--passes", type=int, default=3)
+    bt = bsub.add_parser("traintime", help="re-measure every cell's training time, alone "
+                         "(resumable)")
+    bt.add_argument("--out", default="bench_build", help="results folder")
+    bt.add_argument("--workers", type=int, default=2, help="as many as the build used")
+    bt.add_argument("--epochs", type=int, default=2, help="epochs timed per cell (the "
+                    "fastest counts)")
     from .benchmark.recipe import PILOT_RECIPES
 
-    for sp in (bb, bp, bl):
+    for sp in (bb, bp, bl, bt):
         sp.add_argument("--recipe", choices=sorted(PILOT_RECIPES),
                         help="a pilot recipe instead of the bundled benchmark's")
     bv = bsub.add_parser("verify", help="retrain K random cells and compare")

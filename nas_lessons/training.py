@@ -38,6 +38,9 @@ class History:
     val_loss: list[float] = field(default_factory=list)
     val_acc: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)  # cumulative wall-clock per epoch
+    # cumulative CPU time of this process per epoch: unlike wall-clock, it does not count
+    # time the process was paused or waiting for the CPU while other programs ran
+    cpu_seconds: list[float] = field(default_factory=list)
     test_acc: float | None = None
     interrupted: bool = False
 
@@ -147,7 +150,7 @@ def train(
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
     hist = History()
     bar = progress_bar(total=epochs, desc="train", unit="epoch", progress=progress)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     try:
         for epoch in range(epochs):
             model.train()
@@ -174,6 +177,7 @@ def train(
             hist.val_loss.append(vl)
             hist.val_acc.append(va)
             hist.seconds.append(time.perf_counter() - start)
+            hist.cpu_seconds.append(time.process_time() - cpu_start)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(val_acc=f"{va:.1f}%")

@@ -20,12 +20,15 @@ from nas_lessons.benchmark import (
     pilot_report,
     read_pilot,
     read_results,
+    read_train_time,
     remeasure_latency,
+    remeasure_train_seconds,
     run_pilot,
     seed_noise,
     seed_rank_correlation,
     seed_table,
     selection_bias,
+    snapshot,
     verify,
 )
 from nas_lessons.hardware import cpu_model
@@ -216,6 +219,9 @@ def test_bundled_schema_and_resolution():
     for metric in ("val_acc", "test_acc", "train_seconds", "latency_ms", "params", "flops"):
         assert np.isfinite(b.array(metric)).all(), metric
     assert (b.array("train_seconds") > 0).all()
+    if b.meta["format_version"] >= 3:  # costs not stretched by what else ran during the build
+        assert b.meta["train_seconds_source"].startswith("epochs x the fastest")
+        assert b.meta["latency_source"].startswith("remeasured")
     assert BUNDLED.stat().st_size < 10e6
 
 
@@ -304,6 +310,35 @@ def test_remeasured_latency_is_packed(tiny_build, tmp_path):
     b = Benchmark.load(pack(work, tmp_path / "b.npz", allow_partial=True, settings=TINY))
     assert b.meta["latency_source"].startswith("remeasured")
     assert b.query(cells[0])["latency_ms"] == pytest.approx(lat[cells[0]], rel=1e-6)
+
+
+def test_remeasured_training_time_is_packed_for_every_seed(tiny_build, tmp_path, monkeypatch):
+    import shutil
+
+    out, cells, _ = tiny_build
+    work = tmp_path / "b"
+    shutil.copytree(out, work)
+    assert remeasure_train_seconds(work, settings=TINY, workers=1, progress=False) == 3
+    assert remeasure_train_seconds(work, settings=TINY, workers=1, progress=False) == 0
+    assert snapshot(work, "train_time").name == "train_time.jsonl.gz"
+    tt = {r["arch"]: r["epoch_cpu_seconds"] for r in read_train_time(work)}
+    assert set(tt) == set(cells) and all(len(v) == 2 and min(v) > 0 for v in tt.values())
+    b = Benchmark.load(pack(work, tmp_path / "b.npz", allow_partial=True, settings=TINY))
+    assert b.meta["train_seconds_source"].startswith("epochs x the fastest of 2 epochs")
+    for c in cells:
+        assert b.query(c)["train_seconds"] == pytest.approx(TINY.epochs * min(tt[c]), rel=1e-5)
+    # the cost of a cell is the same for every seed it was trained with
+    assert b.query(cells[0], seed=1)["train_seconds"] == b.query(cells[0])["train_seconds"]
+    without = Benchmark.load(pack(out, tmp_path / "w.npz", allow_partial=True, settings=TINY))
+    assert without.meta["train_seconds_source"] == "wall-clock of the build"
+    # a complete build (here: a space of these three cells) whose timings miss a cell
+    (work / "train_time.jsonl.gz").unlink()
+    lines = (work / "train_time.jsonl").read_text().splitlines()
+    (work / "train_time.jsonl").write_text("\n".join(lines[:2]) + "\n")
+    monkeypatch.setattr(NB201Space, "unique_archs",
+                        lambda self: [SPACE.to_arch(c) for c in sorted(cells)])
+    with pytest.raises(ValueError, match="1 cells of .* have no re-measured training time"):
+        pack(work, tmp_path / "c.npz", settings=TINY)
 
 
 def test_latency_remeasure_resumes(tiny_build, tmp_path, monkeypatch):

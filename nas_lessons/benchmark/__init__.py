@@ -35,7 +35,9 @@ from .build import (
     build_jobs,
     read_pilot,
     read_results,
+    read_train_time,
     remeasure_latency,
+    remeasure_train_seconds,
     run_pilot,
     snapshot,
 )
@@ -55,7 +57,8 @@ from .recipe import (
 
 __all__ = ["BenchSettings", "V2_SETTINGS", "V3_SETTINGS", "SETTINGS", "train_cell", "PILOT_RECIPES",
            "pilot_cells", "pilot_jobs", "run_pilot", "read_pilot", "pilot_report", "build",
-           "build_jobs", "read_results", "snapshot", "remeasure_latency", "pack", "FORMAT_VERSION",
+           "build_jobs", "read_results", "snapshot", "remeasure_latency",
+           "remeasure_train_seconds", "read_train_time", "pack", "FORMAT_VERSION",
            "BUNDLED", "Benchmark", "NotInBenchmark", "verify", "stored_results", "op_frequencies",
            "seed_table", "seed_noise", "seed_rank_correlation", "selection_bias", "noise_report",
            "describe"]

@@ -6,7 +6,8 @@ restart skips what is done; `results.jsonl.gz` is a committed snapshot of finish
 a build also reads, so it can continue on another machine. The pilot (`run_pilot`) runs the
 same way, one line per (recipe, cell, seed, threads). Latencies are re-measured afterwards
 with nothing else running (`remeasure_latency`), because during the build the other worker
-competes for the memory system.
+competes for the memory system; so are training times (`remeasure_train_seconds`), because
+a build's wall-clock also counts the time it was paused or shared the machine.
 """
 
 from __future__ import annotations
@@ -28,10 +29,18 @@ from ..hardware import cpu_model, machine_info, measure_latency
 from ..models import NB201Network
 from ..spaces import NB201Space
 from ..utils import progress_bar
-from .recipe import PILOT_RECIPES, PILOT_SEEDS, SETTINGS, BenchSettings, pilot_jobs, train_cell
+from .recipe import (
+    PILOT_RECIPES,
+    PILOT_SEEDS,
+    SETTINGS,
+    BenchSettings,
+    epoch_seconds,
+    pilot_jobs,
+    train_cell,
+)
 
 __all__ = ["build_jobs", "read_jsonl", "read_results", "build", "run_pilot", "read_pilot",
-           "snapshot", "remeasure_latency"]
+           "snapshot", "remeasure_latency", "remeasure_train_seconds", "read_train_time"]
 
 
 def build_jobs(*, extra_seeds: tuple[int, ...] = (1, 2), extra_cells: int = 500,
@@ -75,6 +84,11 @@ def read_results(out: str | Path) -> list[dict]:
     return read_jsonl(out, "results", lambda r: (r["arch"], r["seed"]))
 
 
+def read_train_time(out: str | Path) -> list[dict]:
+    """The re-measured epoch times in DIR (`remeasure_train_seconds`), one per arch."""
+    return read_jsonl(out, "train_time", lambda r: (r["arch"],))
+
+
 def read_pilot(out: str | Path) -> list[dict]:
     """The pilot's records in DIR, one per (recipe, arch, seed, threads)."""
     return read_jsonl(out, "pilot", lambda r: (r["recipe"], r["arch"], r["seed"], r["threads"]))
@@ -101,11 +115,22 @@ def _train_job(job: tuple[dict, str, int, bool, dict]) -> dict:
     return {**rec, **extra}
 
 
+def _time_job(job: tuple[dict, str, int]) -> dict:
+    """Time the first `epochs` epochs of one arch in a worker (`epoch_seconds`)."""
+    settings_dict, arch, epochs = job
+    settings = BenchSettings(**settings_dict)
+    if settings.data_key() not in _DATA:
+        _DATA[settings.data_key()] = settings.data()
+    return {"arch": arch, "epoch_cpu_seconds": epoch_seconds(
+        arch, settings=settings, data=_DATA[settings.data_key()], epochs=epochs),
+            "cpu": cpu_model()}
+
+
 def _run_jobs(path: Path, jobs: list[tuple], *, workers: int, desc: str,
-              progress: bool) -> int:
-    """Run `jobs` in `workers` spawned processes, appending each record to `path` (fsync'd)
-    as it finishes, at most 2 x workers in flight. Ctrl-C cancels what has not started;
-    finished records are kept. Returns the number of records written."""
+              progress: bool, fn: Callable[[tuple], dict] = _train_job) -> int:
+    """Run `fn` on `jobs` in `workers` spawned processes, appending each record to `path`
+    (fsync'd) as it finishes, at most 2 x workers in flight. Ctrl-C cancels what has not
+    started; finished records are kept. Returns the number of records written."""
     if not jobs:
         return 0
     if not isinstance(workers, int) or workers < 1:
@@ -116,7 +141,7 @@ def _run_jobs(path: Path, jobs: list[tuple], *, workers: int, desc: str,
     with open(path, "a") as fh, ProcessPoolExecutor(
             workers, mp_context=ctx, initializer=_worker_init) as pool:
         it: Iterable = iter(jobs)
-        pending = {pool.submit(_train_job, j) for _, j in zip(range(2 * workers), it)}
+        pending = {pool.submit(fn, j) for _, j in zip(range(2 * workers), it)}
         try:
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -129,7 +154,7 @@ def _run_jobs(path: Path, jobs: list[tuple], *, workers: int, desc: str,
                         bar.update(1)
                     nxt = next(it, None)
                     if nxt is not None:
-                        pending.add(pool.submit(_train_job, nxt))
+                        pending.add(pool.submit(fn, nxt))
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
         finally:
@@ -212,9 +237,10 @@ def snapshot(out: str | Path, stem: str = "results") -> Path:
     commit), atomically; the .jsonl is left as it is, so a running build is not disturbed."""
     out = Path(out)
     key = {"results": lambda r: (r["arch"], r["seed"]),
-           "pilot": lambda r: (r["recipe"], r["arch"], r["seed"], r["threads"])}.get(stem)
+           "pilot": lambda r: (r["recipe"], r["arch"], r["seed"], r["threads"]),
+           "train_time": lambda r: (r["arch"],)}.get(stem)
     if key is None:
-        raise ValueError(f"unknown records {stem!r}; allowed: results, pilot")
+        raise ValueError(f"unknown records {stem!r}; allowed: results, pilot, train_time")
     recs = read_jsonl(out, stem, key)
     tmp = out / f"{stem}.jsonl.gz.tmp"
     with gzip.open(tmp, "wt") as fh:
@@ -222,6 +248,27 @@ def snapshot(out: str | Path, stem: str = "results") -> Path:
             fh.write(json.dumps(r) + "\n")
     tmp.replace(out / f"{stem}.jsonl.gz")
     return out / f"{stem}.jsonl.gz"
+
+
+# ---- training time -----------------------------------------------------------------------
+def remeasure_train_seconds(out: str | Path, *, settings: BenchSettings = SETTINGS,
+                            workers: int = 2, epochs: int = 2, progress: bool = True) -> int:
+    """Re-measure the training cost of every seed-0 cell in `out`: the CPU seconds of its
+    first `epochs` epochs (`epoch_seconds`), in `workers` one-thread processes as the build
+    ran, with nothing else running. `pack` then stores settings.epochs x the fastest epoch
+    as each cell's training time, for every seed (the work per epoch depends on the arch,
+    not the seed). Appends one line per cell to DIR/train_time.jsonl; resumable like
+    `build`. Returns the number of cells timed by this call."""
+    out = Path(out)
+    _claim(out, asdict(settings))
+    archs = [a for a, s in build_jobs() if s == 0]  # the build's shuffled order
+    have = {r["arch"] for r in read_results(out) if r["seed"] == 0}
+    if not have:
+        raise ValueError(f"no seed-0 records in {out}")
+    done = {r["arch"] for r in read_train_time(out)}
+    work = [(asdict(settings), a, epochs) for a in archs if a in have and a not in done]
+    return _run_jobs(out / "train_time.jsonl", work, workers=workers, desc="train time",
+                     progress=progress, fn=_time_job)
 
 
 # ---- latency -----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..hardware import machine_info
 from ..spaces import NB201Space
-from .build import read_results
+from .build import read_results, read_train_time
 from .recipe import SETTINGS, BenchSettings
 
 __all__ = ["FORMAT_VERSION", "READABLE_VERSIONS", "BUNDLED", "CURVES", "checksum", "pack",
@@ -50,6 +50,11 @@ def pack(out: str | Path, dest: str | Path = BUNDLED, *, allow_partial: bool = F
     missing (cell, seed) pairs are NaN. Records of archs that are not representatives (from
     a build under an older convention) are left out and counted in the metadata. Refuses a
     partial build unless `allow_partial`, and a folder built with other settings.
+
+    Latency and training time come from their re-measurements where the folder has them
+    (DIR/latency.json, DIR/train_time.jsonl: settings.epochs x a cell's fastest timed
+    epoch), else from the build's records; the metadata says which, and refuses a
+    re-measurement of training time that misses cells of a complete build.
     """
     stored = Path(out) / "settings.json"
     if stored.exists() and json.loads(stored.read_text()) != asdict(settings):
@@ -78,12 +83,19 @@ def pack(out: str | Path, dest: str | Path = BUNDLED, *, allow_partial: bool = F
     remeasured = {}
     if (Path(out) / "latency.json").exists():
         remeasured = json.loads((Path(out) / "latency.json").read_text())["latency_ms"]
+    timings = [r for r in read_train_time(out) if r["arch"] in u_of]
+    timed = {r["arch"]: settings.epochs * min(r["epoch_cpu_seconds"]) for r in timings}
+    untimed = sorted({r["arch"] for r in recs} - set(timed))
+    if timed and untimed and not allow_partial:
+        raise ValueError(f"{len(untimed)} cells of {out} have no re-measured training time; "
+                         "finish `nas-lessons bench traintime` (it resumes) or pass "
+                         "allow_partial=True / --partial")
     for r in recs:
         u, s = u_of[r["arch"]], seeds.index(r["seed"])
         for k in CURVES:
             arrays[k][u, s] = r[k]
         arrays["test_acc"][u, s] = r["test_acc"]
-        arrays["train_seconds"][u, s] = r["train_seconds"]
+        arrays["train_seconds"][u, s] = timed.get(r["arch"], r["train_seconds"])
         if "params" in r:
             arrays["params"][u], arrays["flops"][u] = r["params"], r["flops"]
             arrays["latency_ms"][u] = remeasured.get(r["arch"], r["latency_ms"])
@@ -96,6 +108,11 @@ def pack(out: str | Path, dest: str | Path = BUNDLED, *, allow_partial: bool = F
             "records_not_representative": len(every) - len(recs),
             "latency_source": ("remeasured after the build (latency.json)" if remeasured
                                else "measured during the build"),
+            "train_seconds_source": (
+                f"epochs x the fastest of {max(len(r['epoch_cpu_seconds']) for r in timings)}"
+                " epochs, CPU time, re-measured "
+                f"after the build (train_time.jsonl) for {len(timed)} cells" if timed
+                else "wall-clock of the build"),
             "pilot": pilot_summary if pilot_summary is not None else bundled_pilot(settings)}
     meta["sha256"] = checksum(arrays, meta)
     dest = Path(dest)

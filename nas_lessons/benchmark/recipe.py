@@ -26,7 +26,8 @@ from ..spaces import ArchLike, NB201Space
 from ..training import train
 from ..utils import seed_everything
 
-__all__ = ["BenchSettings", "V2_SETTINGS", "V3_SETTINGS", "SETTINGS", "train_cell", "PILOT_RECIPES",
+__all__ = ["BenchSettings", "V2_SETTINGS", "V3_SETTINGS", "SETTINGS", "train_cell",
+           "epoch_seconds", "PILOT_RECIPES",
            "PILOT_TARGETS", "pilot_cells", "pilot_jobs", "pilot_report"]
 
 
@@ -75,6 +76,32 @@ V3_SETTINGS = replace(V2_SETTINGS, epochs=20, batch_size=128, lr=0.05, warmup_ep
                       grad_clip=5.0)
 #: The recipe of the bundled benchmark.
 SETTINGS = V2_SETTINGS
+
+
+def epoch_seconds(arch: ArchLike, *, settings: BenchSettings = SETTINGS,
+                  data: Dataset | None = None, epochs: int = 2) -> list[float]:
+    """CPU seconds of each of the first `epochs` epochs of `settings`' training of `arch`
+    (seed 0, validation included): the cost of an epoch, measured apart from the build.
+
+    CPU time of the process, not wall-clock: a build shares its machine (other programs, a
+    paused worker), which stretches wall-clock times of some cells and not others; with
+    one thread, CPU time counts only the training's own work. The learning-rate schedule
+    is shortened to `epochs`, which does not change the work per step."""
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    data = settings.data() if data is None else data
+    seed_everything(0, threads=settings.threads)
+    model = settings.network(NB201Space().to_arch(arch), data)
+    hist = train(model, data, epochs=epochs, lr=settings.lr, optimizer=settings.optimizer,
+                 weight_decay=settings.weight_decay, batch_size=settings.batch_size,
+                 schedule=settings.schedule, seed=0, momentum=settings.momentum,
+                 warmup_epochs=min(settings.warmup_epochs, epochs),
+                 label_smoothing=settings.label_smoothing, grad_clip=settings.grad_clip,
+                 progress=False, test=False)
+    if hist.interrupted:
+        raise KeyboardInterrupt
+    cum = [0.0, *hist.cpu_seconds]
+    return [round(b - a, 5) for a, b in zip(cum, cum[1:])]
 
 
 def train_cell(arch: ArchLike, seed: int, *, settings: BenchSettings = SETTINGS,
