@@ -78,6 +78,17 @@ V3_SETTINGS = replace(V2_SETTINGS, epochs=20, batch_size=128, lr=0.05, warmup_ep
 SETTINGS = V2_SETTINGS
 
 
+def _train(model: NB201Network, data: Dataset, settings: BenchSettings, *, seed: int,
+           test: bool = True):
+    """`training.train` with the recipe's optimisation settings."""
+    return train(model, data, epochs=settings.epochs, lr=settings.lr,
+                 optimizer=settings.optimizer, weight_decay=settings.weight_decay,
+                 batch_size=settings.batch_size, schedule=settings.schedule, seed=seed,
+                 momentum=settings.momentum, warmup_epochs=settings.warmup_epochs,
+                 label_smoothing=settings.label_smoothing, grad_clip=settings.grad_clip,
+                 progress=False, test=test)
+
+
 def epoch_seconds(arch: ArchLike, *, settings: BenchSettings = SETTINGS,
                   data: Dataset | None = None, epochs: int = 2) -> list[float]:
     """CPU seconds of each of the first `epochs` epochs of `settings`' training of `arch`
@@ -92,12 +103,9 @@ def epoch_seconds(arch: ArchLike, *, settings: BenchSettings = SETTINGS,
     data = settings.data() if data is None else data
     seed_everything(0, threads=settings.threads)
     model = settings.network(NB201Space().to_arch(arch), data)
-    hist = train(model, data, epochs=epochs, lr=settings.lr, optimizer=settings.optimizer,
-                 weight_decay=settings.weight_decay, batch_size=settings.batch_size,
-                 schedule=settings.schedule, seed=0, momentum=settings.momentum,
-                 warmup_epochs=min(settings.warmup_epochs, epochs),
-                 label_smoothing=settings.label_smoothing, grad_clip=settings.grad_clip,
-                 progress=False, test=False)
+    hist = _train(model, data, replace(settings, epochs=epochs,
+                                       warmup_epochs=min(settings.warmup_epochs, epochs)),
+                  seed=0, test=False)
     if hist.interrupted:
         raise KeyboardInterrupt
     cum = [0.0, *hist.cpu_seconds]
@@ -116,12 +124,7 @@ def train_cell(arch: ArchLike, seed: int, *, settings: BenchSettings = SETTINGS,
     data = settings.data() if data is None else data
     seed_everything(seed, threads=settings.threads)
     model = settings.network(arch, data)
-    hist = train(model, data, epochs=settings.epochs, lr=settings.lr,
-                 optimizer=settings.optimizer, weight_decay=settings.weight_decay,
-                 batch_size=settings.batch_size, schedule=settings.schedule, seed=seed,
-                 momentum=settings.momentum, warmup_epochs=settings.warmup_epochs,
-                 label_smoothing=settings.label_smoothing, grad_clip=settings.grad_clip,
-                 progress=False)
+    hist = _train(model, data, settings, seed=seed)
     if hist.interrupted:
         raise KeyboardInterrupt
     r4 = lambda xs: [round(float(x), 4) for x in xs]  # noqa: E731
