@@ -184,13 +184,16 @@ def noise_report(bench: Benchmark, metric: str = "val_acc", *, top: float = 0.1)
 
 def describe(bench: Benchmark) -> dict[str, str]:
     """What a bundled benchmark file is, in words: its recipe, where it was built, where the
-    latencies come from, its best cell and (with several seeds) its seed noise. `nas-lessons
+    latencies and training times come from, its best cell and (with several seeds) its seed noise. `nas-lessons
     bench info` prints it; the course site's data sheet shows it."""
     best = bench.optimum("val_acc")
     out = {"file": repr(bench),
            "settings": ", ".join(f"{k}={v}" for k, v in bench.meta["settings"].items()),
            "machine": ", ".join(f"{k}={v}" for k, v in bench.meta["machine"].items()),
            "latency": str(bench.meta["latency_source"]),
+           # files before `bench traintime` stored the build's wall-clock
+           "training time": str(bench.meta.get("train_seconds_source",
+                                               "wall-clock of the build")),
            "best trained cell": f"{best['arch']}  val {best['val_acc']:.2f}%  "
                                 f"test {best['test_acc']:.2f}%"}
     if len(bench.seeds) > 1:
