@@ -184,8 +184,8 @@ def noise_report(bench: Benchmark, metric: str = "val_acc", *, top: float = 0.1)
 
 def describe(bench: Benchmark) -> dict[str, str]:
     """What a bundled benchmark file is, in words: its recipe, where it was built, where the
-    latencies and training times come from, its best cell and (with several seeds) its seed noise. `nas-lessons
-    bench info` prints it; the course site's data sheet shows it."""
+    latencies and training times come from, its best cell and (with several seeds) its seed
+    noise. `nas-lessons bench info` prints it; the course site's data sheet shows it."""
     best = bench.optimum("val_acc")
     out = {"file": repr(bench),
            "settings": ", ".join(f"{k}={v}" for k, v in bench.meta["settings"].items()),
