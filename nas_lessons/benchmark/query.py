@@ -147,7 +147,8 @@ class Benchmark:
         """The record of `arch` after `epoch` epochs (default: the last) for `seed`.
 
         `train_seconds` is the measured training time up to that epoch (the simulated cost
-        of a search that trains this arch for `epoch` epochs); `test_acc` is only recorded
+        of a search that trains this arch for `epoch` epochs; how it was measured:
+        `meta["train_seconds_source"]`); `test_acc` is only recorded
         at the end of training and does not depend on `epoch`. `n_seeds` says how many
         seeds a "mean" averages.
         """
