@@ -102,15 +102,19 @@ def _worker_init() -> None:
     torch.set_num_threads(1)
 
 
+def _data(settings: BenchSettings) -> Dataset:
+    """The dataset of `settings`, built once per worker and data settings."""
+    if settings.data_key() not in _DATA:
+        _DATA[settings.data_key()] = settings.data()
+    return _DATA[settings.data_key()]
+
+
 def _train_job(job: tuple[dict, str, int, bool, dict]) -> dict:
     """Train one (settings, arch, seed) job in a worker; the dataset is built once per
     worker and data settings. `extra` is copied into the record."""
     settings_dict, arch, seed, measure, extra = job
     settings = BenchSettings(**settings_dict)
-    if settings.data_key() not in _DATA:
-        _DATA[settings.data_key()] = settings.data()
-    rec = train_cell(arch, seed, settings=settings, data=_DATA[settings.data_key()],
-                     measure=measure)
+    rec = train_cell(arch, seed, settings=settings, data=_data(settings), measure=measure)
     rec["cpu"] = cpu_model()  # a build may span machines; verify needs to know which
     return {**rec, **extra}
 
@@ -119,11 +123,8 @@ def _time_job(job: tuple[dict, str, int]) -> dict:
     """Time the first `epochs` epochs of one arch in a worker (`epoch_seconds`)."""
     settings_dict, arch, epochs = job
     settings = BenchSettings(**settings_dict)
-    if settings.data_key() not in _DATA:
-        _DATA[settings.data_key()] = settings.data()
     return {"arch": arch, "epoch_cpu_seconds": epoch_seconds(
-        arch, settings=settings, data=_DATA[settings.data_key()], epochs=epochs),
-            "cpu": cpu_model()}
+        arch, settings=settings, data=_data(settings), epochs=epochs), "cpu": cpu_model()}
 
 
 def _run_jobs(path: Path, jobs: list[tuple], *, workers: int, desc: str,
