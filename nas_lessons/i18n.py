@@ -44,7 +44,8 @@ HEADER = {"project": "nas_lessons", "version": "course", "fuzzy": False,
                             "# Edit the msgstr entries; `nas-lessons i18n update` merges new "
                             "English text in."}
 FENCE = re.compile(r"^\s*(```|~~~|\$\$)")
-COMMENT_ONLY = re.compile(r"^(\s*<!--.*?-->\s*)+$", re.S)
+#: a block of HTML comments only (a comment may span lines, but never past its own `-->`)
+COMMENT_ONLY = re.compile(r"^(\s*<!--(?:(?!-->).)*-->\s*)+$", re.S)
 #: the caption of a MyST directive such as a toctree: the one line of prose in a directive
 CAPTION = re.compile(r"^(:caption:[ \t]*)(.+)$", re.M)
 

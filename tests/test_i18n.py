@@ -33,6 +33,13 @@ def test_blocks_keep_fences_and_displays_whole():
     assert [i18n.translatable(b) for b in i18n.blocks(md)] == [True, False, True, False, False]
 
 
+def test_prose_between_comment_markers_is_translated():
+    # a model answer: prose between two marker comments, in one block
+    answer = "<!-- BEGIN ANSWER 3.5 -->\n*Model answer.* Luck.\n<!-- END ANSWER -->"
+    assert i18n.translatable(answer)
+    assert not i18n.translatable("<!-- BEGIN ANSWER 3.5 -->\n<!-- END\nANSWER -->")
+
+
 def test_of_a_directive_only_its_caption_is_translated():
     from babel.messages.catalog import Catalog
 
