@@ -104,9 +104,10 @@ def _worker_init() -> None:
 
 def _data(settings: BenchSettings) -> Dataset:
     """The dataset of `settings`, built once per worker and data settings."""
-    if settings.data_key() not in _DATA:
-        _DATA[settings.data_key()] = settings.data()
-    return _DATA[settings.data_key()]
+    key = settings.data_key()
+    if key not in _DATA:
+        _DATA[key] = settings.data()
+    return _DATA[key]
 
 
 def _train_job(job: tuple[dict, str, int, bool, dict]) -> dict:
