@@ -727,7 +727,8 @@ def specialise(net: OFANetwork, data: Dataset, *, accuracy, table: BlockLatencyT
     latency with the `accuracy` predictor, then the chosen subnet measured for real — its
     validation accuracy after BN recalibration and its latency timed on `table`'s device.
     Returns 'config', 'predicted_accuracy', 'accuracy', 'predicted_ms', 'measured_ms',
-    'target', 'meets_target' (measured <= target) and 'params'."""
+    'target', 'meets_target' (measured <= target), 'params' and 'evaluations' (the predictor
+    queries the search made: give a baseline the same number)."""
     found = evolutionary_search(net.space, accuracy=accuracy, latency=table.predict,
                                 target=target, generations=generations,
                                 population=population, seed=seed)
@@ -737,7 +738,8 @@ def specialise(net: OFANetwork, data: Dataset, *, accuracy, table: BlockLatencyT
             "accuracy": evaluate_subnet(net, config, data, seed=seed),
             "predicted_ms": table.predict(config), "measured_ms": measured, "target": target,
             "meets_target": measured <= target,
-            "params": sum(p.numel() for p in net.extract(config).parameters())}
+            "params": sum(p.numel() for p in net.extract(config).parameters()),
+            "evaluations": found["evaluations"]}
 
 
 # ---- the full-scale run shipped with the package ---------------------------------------------
@@ -784,9 +786,9 @@ def scratch_comparison(runs: list[dict], *, metric: str = "test", baseline: str 
     recalibration, 'finetuned_test' after the short fine-tune, or 'val',
     'val_without_recalibration', 'finetuned_val' against the scratch run's 'val') minus the
     scratch run's accuracy on the same split, with `stats.paired_difference` (Student-t
-    interval over seeds). `baseline` = a variant's name ('ps') compares every variant with
-    that one instead, on the same `metric` (an ablation's cost). A subnet named 'mean'
-    averages the subnets per seed first."""
+    interval over seeds; 'per_seed' holds each seed's difference). `baseline` = a variant's
+    name ('ps') compares every variant with that one instead, on the same `metric` (an
+    ablation's cost). A subnet named 'mean' averages the subnets per seed first."""
     from .stats import paired_difference
 
     allowed = ("test", "finetuned_test", "val", "val_without_recalibration", "finetuned_val")
@@ -820,5 +822,6 @@ def scratch_comparison(runs: list[dict], *, metric: str = "test", baseline: str 
             d = paired_difference(inherited, alone)
             out.append({"variant": variant, "subnet": name, "seeds": seeds,
                         "inherited": float(np.mean(inherited)), "scratch": float(np.mean(alone)),
-                        "difference": d["mean"], "ci": d["ci"]})
+                        "difference": d["mean"], "ci": d["ci"],
+                        "per_seed": [float(i - a) for i, a in zip(inherited, alone)]})
     return out

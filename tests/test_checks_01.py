@@ -186,6 +186,16 @@ def test_leakage_lab_measures_a_large_optimism():
     assert measured > 25  # pure noise, yet the leaky estimate is far above chance
 
 
+def test_leaky_optimism_grows_with_the_noise_features_as_answer_1_4_says():
+    """Model answer 1.4 quotes the leaky estimate on the canary's first 100, 1,000 and 5,000
+    features: about 65%, 82% and 88%."""
+    from nas_lessons.checks.lesson01 import _canary, _leaky_cv
+
+    X, y = _canary()
+    got = [_leaky_cv(X[:, :n], y, 10, 3, 0) for n in (100, 1000, 5000)]
+    assert got == pytest.approx([65, 82, 88], abs=1.5)
+
+
 def test_leakage_lab_accepts_the_measurement_and_rejects_the_honest_zero(capsys):
     measured = leakage_lab_measurement()
     check_leakage_lab(5.0, measured)  # a wrong prediction is not penalised

@@ -317,6 +317,7 @@ def test_specialise_meets_the_predicted_target_and_measures_its_choice():
     assert r["meets_target"] == (r["measured_ms"] <= target)
     assert r["accuracy"] == evaluate_subnet(net, r["config"], data)
     assert r["params"] == sum(p.numel() for p in net.extract(r["config"]).parameters())
+    assert r["evaluations"] == 12 + 3 * (12 - 3)  # the population, then the children
 
 
 def _runs(inherited: dict, scratch: dict) -> list[dict]:
@@ -336,6 +337,8 @@ def test_scratch_comparison_pairs_by_seed_and_averages_subnets():
     rows = {r["subnet"]: r for r in scratch_comparison(_runs(inherited, scratch))}
     assert rows["a"]["difference"] == pytest.approx(2.0)  # (2 + 2.5 + 1.5) / 3
     assert rows["a"]["ci"][0] > 0  # every seed +1.5..+2.5: the interval excludes 0
+    assert rows["a"]["per_seed"] == pytest.approx([2.0, 2.5, 1.5])
+    assert rows["mean"]["per_seed"] == pytest.approx([1.0, 1.75, 0.25])
     assert rows["b"]["difference"] == pytest.approx(0.0)
     assert rows["mean"]["difference"] == pytest.approx(1.0)
     assert rows["a"]["inherited"] == pytest.approx(91) and rows["a"]["scratch"] == 89
