@@ -21,11 +21,11 @@ accuracy predictor reads. `OFANetwork` runs any subnet (`forward(x, config)`) an
 a standalone module (`extract`) whose output equals the supernet's under that config.
 `progressive_shrinking` trains it the paper's way: the largest network first, then elastic
 kernel, elastic depth in two steps, elastic width in two steps, each step sampling subnets and
-distilling from the largest network (the paper's knowledge distillation, Sec. 3.2). Its
+distilling from the largest network (the paper's knowledge distillation, Sec. 3.3). Its
 switches (`phases`, `kd`, `sort_channels`, `OFANetwork(kernel_transform=False)`) are the
 ablations lesson 07 measures.
 
-Specialising (Sec. 3.3 there): `evaluate_subnet` scores a subnet with inherited weights after
+Specialising (Sec. 3.4 there): `evaluate_subnet` scores a subnet with inherited weights after
 recalibrating its BatchNorm statistics (the supernet's running statistics are a mixture over
 all the subnets it trained); `AccuracyPredictor` learns accuracy from the config encoding so
 that a search costs milliseconds per candidate; `BlockLatencyTable` predicts a subnet's
@@ -205,7 +205,7 @@ class ElasticDepthwiseConv(nn.Module):
     """A depthwise convolution whose kernel size is chosen per forward pass. The weight is
     stored at the largest size; a smaller kernel is the centre crop of the next larger one,
     flattened and multiplied by that step's transformation matrix (Cai et al. 2020,
-    Sec. 3.2, "elastic kernel size"), identity at initialisation. `transform=False` is the
+    Sec. 3.3, "elastic kernel size"), identity at initialisation. `transform=False` is the
     ablation: plain centre crops."""
 
     def __init__(self, channels: int, kernels: Sequence[int], *, stride: int, rank: int,
@@ -417,7 +417,7 @@ def progressive_shrinking(net: OFANetwork, data: Dataset, *, epochs: int | Seque
                           sort_channels: bool = True, batch_size: int = 128,
                           weight_decay: float = 5e-5, seed: int = 0,
                           progress: bool | None = None) -> dict:
-    """Train `net` by progressive shrinking (Cai et al. 2020, Sec. 3.2).
+    """Train `net` by progressive shrinking (Cai et al. 2020, Sec. 3.3).
 
     `phases` (default `shrinking_phases(net.space)`) run in order; `epochs` is one count for
     every phase or one per phase. Each step samples one subnet from the phase's choices
@@ -506,7 +506,7 @@ def evaluate_subnet(net: OFANetwork, config: SubnetConfig, data: Dataset, *,
 
 class BlockLatencyTable:
     """A subnet's latency as the sum of its parts, each measured on this machine (the
-    lookup table OFA specialises with, Sec. 3.3): the stem and head once, and every block
+    lookup table OFA specialises with, Sec. 3.4): the stem and head once, and every block
     variant — (stage, first block of the stage or not, kernel, expand) — at its input shape.
     `predict(config)` adds them up; `measure(config)` times the extracted subnet itself. The
     sum misses what a whole network adds (Python calls between modules, caches), so
@@ -584,7 +584,7 @@ class BlockLatencyTable:
 
 class AccuracyPredictor:
     """Accuracy from a subnet's encoding (`ElasticSpace.encode`): an MLP as in OFA's
-    predictor (Sec. 3.3 there: three layers of 400 units, trained on 16K subnets; here
+    predictor (Sec. 3.4 there: three layers of 400 units, trained on 16K subnets; here
     `hidden` units and as many subnets as the reader measures), fitted by full-batch Adam on
     the mean squared error of standardized targets. `report(configs, accs)` gives held-out
     RMSE (pp) and Kendall's tau, the number a search needs: the ranking."""
@@ -685,7 +685,7 @@ def evolutionary_search(space: ElasticSpace, *, accuracy, latency, target: float
                         generations: int = 20, population: int = 100,
                         parent_ratio: float = 0.25, mutation_ratio: float = 0.5,
                         prob: float = 0.1, seed: int = 0) -> dict:
-    """OFA's evolution under a latency target (Cai et al. 2020, Sec. 3.3; their
+    """OFA's evolution under a latency target (Cai et al. 2020, Sec. 3.4; their
     EvolutionFinder's defaults): a random feasible population; each generation keeps the
     best `parent_ratio` by `accuracy` (usually a predictor: evaluations are cheap), and
     refills the population with feasible mutants of random parents (`mutation_ratio` of it)
