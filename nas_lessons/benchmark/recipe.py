@@ -75,7 +75,7 @@ V2_SETTINGS = BenchSettings()
 V3_SETTINGS = replace(V2_SETTINGS, epochs=20, batch_size=128, lr=0.05, warmup_epochs=1,
                       grad_clip=5.0)
 #: The recipe of the bundled benchmark.
-SETTINGS = V2_SETTINGS
+SETTINGS = V3_SETTINGS
 
 
 def _train(model: NB201Network, data: Dataset, settings: BenchSettings, *, seed: int,
