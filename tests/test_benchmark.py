@@ -14,6 +14,7 @@ from nas_lessons.benchmark import (
     NotInBenchmark,
     build,
     build_jobs,
+    noise_report,
     op_frequencies,
     pack,
     pilot_jobs,
@@ -502,6 +503,33 @@ def test_selection_bias_is_the_luck_of_the_selected_cells(tmp_path):
     assert bias["by_k"][300]["bias"] == pytest.approx(0.0, abs=0.2)
     with pytest.raises(ValueError, match="k must be"):
         selection_bias(b, ks=(0,))
+
+
+def test_noise_report_finds_the_noise_in_the_weak_cells(tmp_path):
+    """150 good cells with little seed noise, 50 middling ones with much: the bands and the
+    noisiest share say so, and an under-trained run trails on training as on validation."""
+    rng = np.random.default_rng(0)
+    cells = [SPACE.format(a) for a in SPACE.unique_archs()[:200]]
+    (tmp_path / "b").mkdir()
+    with open(tmp_path / "b" / "results.jsonl", "w") as fh:
+        for k, c in enumerate(cells):
+            good = k < 150
+            for s in (0, 1, 2):
+                v = float((97 if good else 88) + (0.2 if good else 2.0) * rng.standard_normal())
+                rec = {"arch": c, "seed": s, "train_loss": [1, 0.5], "train_acc": [50, v + 2],
+                       "val_loss": [1, 0.5], "val_acc": [50, v], "test_acc": v,
+                       "train_seconds": 1.0}
+                fh.write(json.dumps(rec) + "\n")
+    b = Benchmark.load(pack(tmp_path / "b", tmp_path / "b.npz", allow_partial=True,
+                            settings=TINY))
+    rep = noise_report(b, noisiest=0.1)
+    assert rep["n_by_band"] == {"weak": 0, "middling": 50, "good": 150}
+    assert np.isnan(rep["sd_weak"]) and rep["sd_middling"] > 5 * rep["sd_good"]
+    assert rep["n_noisy"] == 20 and rep["noisy_acc"] < 95  # the noisiest are middling cells
+    assert rep["train_gap"] == pytest.approx(rep["val_gap"], abs=1e-3)  # under-trained ...
+    assert rep["overfit_worst"] == pytest.approx(rep["overfit_best"], abs=1e-3)  # equal gaps
+    with pytest.raises(ValueError, match="noisiest"):
+        noise_report(b, noisiest=0)
 
 
 def test_verify_on_another_thread_count_reports_agreement(tiny):
