@@ -171,18 +171,15 @@ def noise_report(bench: Benchmark, metric: str = "val_acc", *, top: float = 0.1,
     noisy, rows = np.argsort(-sd, kind="stable")[:n_noisy], np.arange(len(sd))
     low, high = per_seed.argmin(axis=1), per_seed.argmax(axis=1)
     med = lambda x: float(np.median(x[noisy]))  # noqa: E731
-    band = lambda k: float(np.median(sd[k])) if k.any() else float("nan")  # noqa: E731
+    bands = {"weak": mean < 80, "middling": (mean >= 80) & (mean < 95), "good": mean >= 95}
     return {
         "subset": seed_noise(bench, metric), "top": seed_noise(bench, metric, top=top),
         "agree": seed_rank_correlation(bench, metric),
         "agree_top": seed_rank_correlation(bench, metric, top=top),
         "pilot_ratio": pilot_ratio(bench.meta.get("pilot", {})),
-        "sd_weak": band(mean < 80),
-        "sd_middling": band((mean >= 80) & (mean < 95)),
-        "sd_good": band(mean >= 95),
-        "n_by_band": {"weak": int((mean < 80).sum()),
-                      "middling": int(((mean >= 80) & (mean < 95)).sum()),
-                      "good": int((mean >= 95).sum())},
+        **{f"sd_{name}": float(np.median(sd[k])) if k.any() else float("nan")
+           for name, k in bands.items()},
+        "n_by_band": {name: int(k.sum()) for name, k in bands.items()},
         "n_noisy": n_noisy, "noisy_min_sd": float(sd[noisy].min()),
         "noisy_acc": med(mean),
         "val_gap": med(per_seed[rows, high] - per_seed[rows, low]),
