@@ -1,9 +1,9 @@
 """Lesson 06's multi-objective evidence at full size: NSGA-II, multi-objective TPE and random
 sampling on (validation accuracy, latency) over the bundled benchmark, for budgets up to
 `BUDGET` completed trials and `--seeds` seeds, and NSGA-II and random sampling once more with
-duplicate networks skipped (`dedup`: the budget then counts distinct networks). Resumable: one JSON line per
-finished (sampler, dedup, seed), skipped when already in the file; records made on another
-benchmark (the `benchmark` stamp) are removed first, so the file never mixes two tables.
+duplicate networks skipped (`dedup`: the budget then counts distinct networks). Resumable: one
+JSON line per finished (sampler, dedup, seed), skipped when already in the file; records made on
+another benchmark (the `benchmark` stamp) are removed first, so the file never mixes two tables.
 
     python benchmarks/hw_search.py [--seeds 10] [--out PATH]
 
