@@ -1,9 +1,9 @@
 """Lesson 06's multi-objective evidence at full size: NSGA-II, multi-objective TPE and random
 sampling on (validation accuracy, latency) over the bundled benchmark, for budgets up to
-`BUDGET` completed trials and `--seeds` seeds, and NSGA-II once more with duplicate networks
-skipped (`dedup`: the budget then counts distinct networks). Resumable: one JSON line per
-finished (sampler, dedup, seed), skipped when already in the file; records made on another
-benchmark (the `benchmark` stamp) are removed first, so the file never mixes two tables.
+`BUDGET` completed trials and `--seeds` seeds, and NSGA-II and random sampling once more with
+duplicate networks skipped (`dedup`: the budget then counts distinct networks). Resumable: one
+JSON line per finished (sampler, dedup, seed), skipped when already in the file; records made on
+another benchmark (the `benchmark` stamp) are removed first, so the file never mixes two tables.
 
     python benchmarks/hw_search.py [--seeds 10] [--out PATH]
 
@@ -26,7 +26,7 @@ from nas_lessons.utils import run_resumable, seed_everything
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "nas_lessons" / "assets" / "hw_search.jsonl"
 BUDGET = 500
 POPULATION = 20
-RUNS = [(s, False) for s in SAMPLERS] + [("nsga2", True)]
+RUNS = [(s, False) for s in SAMPLERS] + [("nsga2", True), ("random", True)]
 
 
 def run(bench: Benchmark, sampler: str, dedup: bool, seed: int) -> dict:

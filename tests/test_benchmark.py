@@ -14,6 +14,7 @@ from nas_lessons.benchmark import (
     NotInBenchmark,
     build,
     build_jobs,
+    noise_report,
     op_frequencies,
     pack,
     pilot_jobs,
@@ -502,6 +503,43 @@ def test_selection_bias_is_the_luck_of_the_selected_cells(tmp_path):
     assert bias["by_k"][300]["bias"] == pytest.approx(0.0, abs=0.2)
     with pytest.raises(ValueError, match="k must be"):
         selection_bias(b, ks=(0,))
+
+
+def _noisy_subset(path, *, overfit: bool) -> Benchmark:
+    """120 good cells with little seed noise, 60 middling and 20 weak ones with much. The noisy
+    runs are under-trained (training accuracy trails with validation) or, with `overfit`,
+    over-fitted (training accuracy the same for every seed, validation accuracy not)."""
+    rng = np.random.default_rng(0)
+    cells = [SPACE.format(a) for a in SPACE.unique_archs()[:200]]
+    path.mkdir()
+    with open(path / "results.jsonl", "w") as fh:
+        for k, c in enumerate(cells):
+            level, noise = (97, 0.2) if k < 120 else (88, 2.0) if k < 180 else (70, 3.0)
+            for s in (0, 1, 2):
+                v = float(level + noise * rng.standard_normal())
+                t = level + 5 if overfit else v + 2
+                rec = {"arch": c, "seed": s, "train_loss": [1, 0.5], "train_acc": [50, t],
+                       "val_loss": [1, 0.5], "val_acc": [50, v], "test_acc": v,
+                       "train_seconds": 1.0}
+                fh.write(json.dumps(rec) + "\n")
+    return Benchmark.load(pack(path, path.with_suffix(".npz"), allow_partial=True,
+                               settings=TINY))
+
+
+def test_noise_report_finds_the_noise_in_the_weak_cells(tmp_path):
+    """The bands and the noisiest share find the noise where it is, and the train/validation
+    gaps tell an under-trained run from an over-fitted one."""
+    rep = noise_report(_noisy_subset(tmp_path / "under", overfit=False), noisiest=0.1)
+    assert rep["n_by_band"] == {"weak": 20, "middling": 60, "good": 120}
+    assert min(rep["sd_weak"], rep["sd_middling"]) > 5 * rep["sd_good"]
+    assert rep["n_noisy"] == 20 and rep["noisy_acc"] < 95  # the noisiest are not good cells
+    assert rep["train_gap"] == pytest.approx(rep["val_gap"], abs=1e-3)  # under-trained ...
+    assert rep["overfit_worst"] == pytest.approx(rep["overfit_best"], abs=1e-3)  # equal gaps
+    over = noise_report(_noisy_subset(tmp_path / "over", overfit=True), noisiest=0.1)
+    assert over["train_gap"] < 0.1 * over["val_gap"]  # over-fitted: training does not trail
+    assert over["overfit_worst"] > over["overfit_best"] + 0.5 * over["val_gap"]
+    with pytest.raises(ValueError, match="noisiest"):
+        noise_report(over, noisiest=0)
 
 
 def test_verify_on_another_thread_count_reports_agreement(tiny):

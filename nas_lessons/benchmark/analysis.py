@@ -153,28 +153,35 @@ def pilot_ratio(pilot: dict) -> float | None:
     return None
 
 
-def noise_report(bench: Benchmark, metric: str = "val_acc", *, top: float = 0.1) -> dict:
+def noise_report(bench: Benchmark, metric: str = "val_acc", *, top: float = 0.1,
+                 noisiest: float = 0.05) -> dict:
     """Everything lesson 03 says about seed noise, on the cells trained with every seed:
     `seed_noise` and `seed_rank_correlation` over the subset and over its best `top` share;
-    the pilot's spread/noise ratio for comparison; the median seed sd of middling (80-95%)
-    and of good (>= 95%) cells; and, for the noisiest cells (sd > 3 pp), how far their worst
-    seed trails their best one on validation and on *training* accuracy, and each run's
-    train - validation gap — equal gaps with a training deficit mean under-training, not
-    over-fitting."""
+    the pilot's spread/noise ratio for comparison; the median seed sd of weak (< 80%),
+    middling (80-95%) and good (>= 95%) cells; and, for the `noisiest` share of cells (by
+    seed sd), their median accuracy, how far their worst seed trails their best one on
+    validation and on *training* accuracy, and each run's train - validation gap — equal gaps
+    with a training deficit mean under-training, not over-fitting."""
+    if not 0 < noisiest <= 1:
+        raise ValueError(f"noisiest must be in (0, 1], got {noisiest!r}")
     per_seed = seed_table(bench, metric)
     train = seed_table(bench, "train_acc")
     mean, sd = per_seed.mean(axis=1), per_seed.std(axis=1, ddof=1)
-    noisy, rows = sd > 3, np.arange(len(sd))
+    n_noisy = max(1, int(round(noisiest * len(sd))))
+    noisy, rows = np.argsort(-sd, kind="stable")[:n_noisy], np.arange(len(sd))
     low, high = per_seed.argmin(axis=1), per_seed.argmax(axis=1)
-    med = lambda x: float(np.median(x[noisy])) if noisy.any() else float("nan")  # noqa: E731
+    med = lambda x: float(np.median(x[noisy]))  # noqa: E731
+    bands = {"weak": mean < 80, "middling": (mean >= 80) & (mean < 95), "good": mean >= 95}
     return {
         "subset": seed_noise(bench, metric), "top": seed_noise(bench, metric, top=top),
         "agree": seed_rank_correlation(bench, metric),
         "agree_top": seed_rank_correlation(bench, metric, top=top),
         "pilot_ratio": pilot_ratio(bench.meta.get("pilot", {})),
-        "sd_middling": float(np.median(sd[(mean >= 80) & (mean < 95)])),
-        "sd_good": float(np.median(sd[mean >= 95])),
-        "n_noisy": int(noisy.sum()),
+        **{f"sd_{name}": float(np.median(sd[k])) if k.any() else float("nan")
+           for name, k in bands.items()},
+        "n_by_band": {name: int(k.sum()) for name, k in bands.items()},
+        "n_noisy": n_noisy, "noisy_min_sd": float(sd[noisy].min()),
+        "noisy_acc": med(mean),
         "val_gap": med(per_seed[rows, high] - per_seed[rows, low]),
         "train_gap": med(train[rows, high] - train[rows, low]),
         "overfit_worst": med(train[rows, low] - per_seed[rows, low]),
