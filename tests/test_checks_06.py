@@ -156,9 +156,10 @@ def test_reference_point_lab(monkeypatch):
         check_reference_point_lab(None, 0.12)
 
 
-def test_reference_point_lab_measures_a_lead_only_in_the_region_of_interest():
+def test_reference_point_lab_finds_no_lead_at_100_trials():
     """The lab's live numbers (5 seeds x 100 trials on the bundled benchmark): the whole-range
-    reference cannot separate the searches; the region of interest can."""
+    reference cannot separate the searches, and at this budget the region of interest finds no
+    lead either (lesson 06: NSGA-II pulls ahead only with repeats skipped, at 500 networks)."""
     m = lesson06.reference_point_lab_measurement()
     assert abs(m["whole range"]) < 0.02
-    assert m["region of interest"] > m["whole range"] + 0.03
+    assert abs(m["region of interest"]) < 0.05
